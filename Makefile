@@ -1,0 +1,60 @@
+# Relance — every developer and CI task. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv/bin
+LOCAL := .local
+CARGO_TEST_FLAGS ?=
+
+.PHONY: help demo test tools up down status fmt lint lint-rust lint-infra unit build watch dispatch bench clean-local
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+demo: tools ## The CRM running locally on a simulated shop (starts and stops everything itself)
+	@infra/local/demo.sh
+
+test: tools ## Everything CI checks: fmt, clippy, template lint, unit and integration tests on the local stack
+	cargo fmt --all -- --check
+	$(MAKE) lint-rust lint-infra
+	@$(MAKE) --no-print-directory up
+	@status=0; cargo test --workspace $(CARGO_TEST_FLAGS) || status=$$?; \
+	  $(MAKE) --no-print-directory down; exit $$status
+
+tools: ## Install the pinned local tools (.venv, .tools/npm) when missing
+	@infra/local/tools.sh
+
+up: tools ## Start the local AWS stack (moto + aws-ses-v2-local) and provision it from infra/template.yaml
+	@infra/local/stack.sh up
+
+down: ## Stop the local stack (only the processes it started)
+	@infra/local/stack.sh down
+
+status: ## Show the local stack's processes and endpoints
+	@infra/local/stack.sh status
+
+fmt: ## Format the code
+	cargo fmt --all
+
+lint: lint-rust lint-infra ## clippy, cfn-lint and sam validate
+
+lint-rust:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+lint-infra: tools
+	$(VENV)/cfn-lint infra/template.yaml
+	$(VENV)/sam validate --lint --template-file infra/template.yaml
+
+build: tools ## sam build: release arm64 binaries for every function
+	PATH="$(CURDIR)/.venv/bin:$$PATH" $(VENV)/sam build --template-file infra/template.yaml --build-dir .aws-sam/build
+
+watch: up ## Serve every function with cargo lambda watch, on the local stack's environment
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda watch --invoke-address 127.0.0.1 --invoke-port 9000 --env-file $(LOCAL)/stack.env
+
+dispatch: ## Deliver bus events and due schedules to the functions served by `make watch`
+	cargo run -q -p relance-tests --bin relance-dispatch
+
+bench: ## Benchmarks of the hot paths (results go to BENCHMARKS.md by hand)
+	cargo bench --workspace
+
+clean-local: down ## Remove local state (.local), keeping installed tools
+	rm -rf $(LOCAL)

@@ -1,0 +1,24 @@
+//! AWS adapters of the domain's ports. Endpoints come from the standard SDK settings, so
+//! the same code talks to AWS in production and to the local emulators in tests
+//! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SESV2`, …).
+
+mod dynamo;
+mod eventbridge;
+mod scheduler;
+mod ses;
+
+pub use dynamo::DynamoProfileStore;
+pub use eventbridge::EventBridgePublisher;
+pub use scheduler::{EventBridgeScheduler, ScheduleTarget};
+pub use ses::SesMailer;
+
+/// The SDK configuration, loaded once per cold start and shared by every client built
+/// from it (each client holds a connection pool; building one per event wastes the pool).
+pub async fn load_sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// Keeps an SDK error whole as the `source` of a domain error.
+fn boxed<E: std::error::Error + Send + Sync + 'static>(err: E) -> crate::ports::BackendError {
+    Box::new(err)
+}

@@ -1,0 +1,82 @@
+//! Sending through Amazon SES v2.
+//!
+//! SPECS: Amazon SES — `SendEmail` with Simple content accepts custom `Headers`, which is
+//! where List-Unsubscribe goes; every send names the configuration set so that delivery,
+//! bounce, complaint, open and click events flow back to EventBridge. The SDK's standard
+//! retry mode already backs off and retries SES throttling; what still fails surfaces as
+//! [`MailerError::Throttled`] so the caller defers instead of dropping.
+
+use super::boxed;
+use crate::mail::{MailKind, OutgoingMail, SentMail};
+use crate::ports::{Mailer, MailerError};
+use async_trait::async_trait;
+use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::error::ProvideErrorMetadata;
+use aws_sdk_sesv2::operation::send_email::SendEmailError;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader, MessageTag};
+
+pub struct SesMailer {
+    client: Client,
+    sender: String,
+    configuration_set: String,
+}
+
+impl SesMailer {
+    pub fn new(client: Client, sender: impl Into<String>, configuration_set: impl Into<String>) -> Self {
+        Self { client, sender: sender.into(), configuration_set: configuration_set.into() }
+    }
+}
+
+fn utf8(text: &str) -> Result<Content, MailerError> {
+    Content::builder().data(text).charset("UTF-8").build().map_err(|e| MailerError::Backend(boxed(e)))
+}
+
+fn classify(err: SendEmailError) -> MailerError {
+    let throttled = matches!(err, SendEmailError::TooManyRequestsException(_))
+        || matches!(err.code(), Some("Throttling" | "ThrottlingException"));
+    match err {
+        _ if throttled => MailerError::Throttled(boxed(err)),
+        SendEmailError::MessageRejected(_)
+        | SendEmailError::MailFromDomainNotVerifiedException(_)
+        | SendEmailError::AccountSuspendedException(_)
+        | SendEmailError::SendingPausedException(_) => MailerError::Rejected(boxed(err)),
+        other => MailerError::Backend(boxed(other)),
+    }
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    #[tracing::instrument(skip_all, fields(kind = ?mail.kind))]
+    async fn send(&self, mail: &OutgoingMail) -> Result<SentMail, MailerError> {
+        let headers = mail
+            .headers
+            .iter()
+            .map(|h| MessageHeader::builder().name(h.name()).value(h.value()).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| MailerError::Backend(boxed(e)))?;
+        let message = Message::builder()
+            .subject(utf8(mail.subject.as_str())?)
+            .body(Body::builder().html(utf8(&mail.html)?).text(utf8(&mail.text)?).build())
+            .set_headers(Some(headers))
+            .build();
+        let kind = match mail.kind {
+            MailKind::Marketing => "marketing",
+            MailKind::Transactional => "transactional",
+        };
+        let tag = MessageTag::builder().name("kind").value(kind).build().map_err(|e| MailerError::Backend(boxed(e)))?;
+        let output = self
+            .client
+            .send_email()
+            .from_email_address(&self.sender)
+            .destination(Destination::builder().to_addresses(mail.to.as_str()).build())
+            .content(EmailContent::builder().simple(message).build())
+            .configuration_set_name(&self.configuration_set)
+            .email_tags(tag)
+            .send()
+            .await
+            .map_err(|e| classify(e.into_service_error()))?;
+        let message_id = output.message_id.unwrap_or_default();
+        tracing::info!(message_id, "mail sent");
+        Ok(SentMail { message_id })
+    }
+}

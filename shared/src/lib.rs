@@ -1,0 +1,19 @@
+//! Relance's domain crate.
+//!
+//! The modules at the top are the hexagon's inside: plain data and rules, no I/O, time
+//! passed in. [`ports`] names what the domain needs from the outside world as small traits;
+//! [`memory`] implements them in memory for fast unit tests; [`aws`] (feature `aws`)
+//! implements them on DynamoDB, EventBridge, EventBridge Scheduler and SES v2.
+
+pub mod bus;
+pub mod config;
+pub mod ids;
+pub mod mail;
+pub mod memory;
+pub mod ports;
+pub mod profile;
+pub mod schedule;
+pub mod telemetry;
+
+#[cfg(feature = "aws")]
+pub mod aws;

@@ -1,0 +1,56 @@
+//! One-time schedules: "call us back at this instant with this payload".
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A schedule's name: unique within the schedule group, deterministic so that re-arming the
+/// same follow-up replaces it instead of adding a second one. Scheduler allows
+/// `[0-9a-zA-Z-_.]+`, at most 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ScheduleName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("schedule name {0:?} must be 1-64 characters of [0-9a-zA-Z-_.]")]
+pub struct ScheduleNameError(pub String);
+
+impl ScheduleName {
+    pub fn parse(raw: impl Into<String>) -> Result<Self, ScheduleNameError> {
+        let raw = raw.into();
+        let ok =
+            !raw.is_empty() && raw.len() <= 64 && raw.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if ok { Ok(Self(raw)) } else { Err(ScheduleNameError(raw)) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ScheduleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A follow-up to run once at `at` (UTC, second precision as Scheduler's `at()` takes it),
+/// invoking the timer function with `payload`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OneTimeSchedule {
+    pub name: ScheduleName,
+    pub at: DateTime<Utc>,
+    pub payload: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_names_follow_scheduler_rules() {
+        assert!(ScheduleName::parse("cart-shop_1.abc-step2").is_ok());
+        assert!(ScheduleName::parse("").is_err());
+        assert!(ScheduleName::parse("a/b").is_err());
+        assert!(ScheduleName::parse("x".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,20 @@
+//! The local side of Relance: a handle on the local AWS stack started by `make up`, and
+//! the dispatcher that plays EventBridge's, Scheduler's and Lambda's part in front of our
+//! functions (moto stores rules and schedules but never invokes Lambda).
+//!
+//! Integration tests (`tests/tests/*.rs`), the demo and `relance-dispatch` all use it.
+
+pub mod dispatcher;
+pub mod invoke;
+pub mod mailbox;
+pub mod stack;
+pub mod targets;
+
+/// A name no other test or earlier run has used, so tests can share the provisioned
+/// resources (the template's table, bus and queues) without seeing each other's data.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{prefix}-{nanos:x}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}

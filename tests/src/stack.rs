@@ -1,0 +1,125 @@
+//! A handle on the running local stack: the variables `make up` wrote to
+//! `.local/stack.env` and SDK configurations pointed at the emulators.
+//!
+//! Nothing here touches the process environment, so tests can run in parallel threads.
+
+use crate::targets::Targets;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("cannot read {path}: is the local stack up? (`make up`)")]
+    Missing {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid")]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path} has no {name}")]
+    MissingVar { path: PathBuf, name: String },
+}
+
+pub struct LocalStack {
+    dir: PathBuf,
+    vars: BTreeMap<String, String>,
+    pub targets: Targets,
+    /// For every emulated service but SES (moto).
+    pub sdk: SdkConfig,
+}
+
+/// `.local/` at the workspace root, or where `RELANCE_LOCAL_DIR` says.
+pub fn local_dir() -> PathBuf {
+    std::env::var_os("RELANCE_LOCAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).join(".local"))
+}
+
+/// Parses `KEY=VALUE` lines; blank lines and `#` comments are skipped.
+pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+impl LocalStack {
+    pub async fn connect() -> Result<Self, StackError> {
+        Self::connect_at(local_dir()).await
+    }
+
+    pub async fn connect_at(dir: PathBuf) -> Result<Self, StackError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|source| StackError::Missing { path, source })
+        };
+        let vars = parse_env_file(&read("stack.env")?);
+        let targets_path = dir.join("targets.json");
+        let targets = serde_json::from_str(&read("targets.json")?)
+            .map_err(|source| StackError::Invalid { path: targets_path, source })?;
+        let mut stack = Self { dir, vars, targets, sdk: SdkConfig::builder().build() };
+        let credentials = aws_sdk_sqs::config::Credentials::new(
+            stack.var("AWS_ACCESS_KEY_ID")?,
+            stack.var("AWS_SECRET_ACCESS_KEY")?,
+            None,
+            None,
+            "relance-local-stack",
+        );
+        stack.sdk = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(stack.var("AWS_REGION")?.to_owned()))
+            .credentials_provider(credentials)
+            .endpoint_url(stack.var("AWS_ENDPOINT_URL")?)
+            .load()
+            .await;
+        Ok(stack)
+    }
+
+    /// A variable of `.local/stack.env` (the functions' environment, resolved locally).
+    pub fn var(&self, name: &str) -> Result<&str, StackError> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| StackError::MissingVar { path: self.dir.join("stack.env"), name: name.to_owned() })
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
+    }
+
+    pub fn scheduler(&self) -> aws_sdk_scheduler::Client {
+        aws_sdk_scheduler::Client::new(&self.sdk)
+    }
+
+    /// SES v2 goes to aws-ses-v2-local, which keeps sent mail whole (headers included)
+    /// and shows it in a web viewer.
+    pub fn sesv2(&self) -> Result<aws_sdk_sesv2::Client, StackError> {
+        let config =
+            aws_sdk_sesv2::config::Builder::from(&self.sdk).endpoint_url(self.var("AWS_ENDPOINT_URL_SESV2")?).build();
+        Ok(aws_sdk_sesv2::Client::from_conf(config))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_files_parse_like_cargo_lambda_reads_them() {
+        let vars = parse_env_file("# c\nA=1\n\nB = x=y \nnot a pair\n");
+        assert_eq!(vars.get("A").map(String::as_str), Some("1"));
+        assert_eq!(vars.get("B").map(String::as_str), Some("x=y"));
+        assert_eq!(vars.len(), 2);
+    }
+}

@@ -1,0 +1,62 @@
+//! The DynamoDB profile store on the local stack, on the table the template declares.
+
+use chrono::{TimeZone, Utc};
+use relance::aws::DynamoProfileStore;
+use relance::ids::{Email, ProfileId, ShopId};
+use relance::ports::{ProfileStore, StoreError};
+use relance::profile::{ConsentState, Profile, Version};
+use relance_tests::stack::LocalStack;
+use relance_tests::unique;
+
+async fn store() -> DynamoProfileStore {
+    let stack = LocalStack::connect().await.expect("local stack");
+    DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").expect("table"))
+}
+
+fn profile() -> Profile {
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 18, 0, 0).unwrap();
+    let mut profile = Profile::new(ShopId::parse(unique("shop")).unwrap(), ProfileId::parse(unique("p")).unwrap(), now);
+    profile.email = Some(Email::parse("Anne@Example.fr").unwrap());
+    profile.locale = Some("fr".to_owned());
+    profile.consent.state = ConsentState::Subscribed;
+    profile.consent.changed_at = Some(now);
+    profile
+}
+
+#[tokio::test]
+async fn a_profile_round_trips_through_dynamodb() {
+    let store = store().await;
+    let profile = profile();
+    assert!(store.load(&profile.shop, &profile.id).await.unwrap().is_none());
+
+    let version = store.save(&profile, Version::NEW).await.unwrap();
+    let loaded = store.load(&profile.shop, &profile.id).await.unwrap().unwrap();
+
+    assert_eq!(loaded.value, profile);
+    assert_eq!(loaded.version, version);
+    assert_eq!(version, Version(1));
+}
+
+#[tokio::test]
+async fn a_stale_write_is_rejected_and_changes_nothing() {
+    let store = store().await;
+    let mut profile = profile();
+    let v1 = store.save(&profile, Version::NEW).await.unwrap();
+
+    // Writer A saves on top of v1.
+    profile.locale = Some("en".to_owned());
+    let v2 = store.save(&profile, v1).await.unwrap();
+
+    // Writer B read v1 too; its write must be refused.
+    let mut stale = profile.clone();
+    stale.locale = Some("de".to_owned());
+    let refused = store.save(&stale, v1).await;
+    assert!(matches!(refused, Err(StoreError::Conflict { expected }) if expected == v1), "{refused:?}");
+
+    // Creating an existing profile is refused the same way.
+    assert!(matches!(store.save(&stale, Version::NEW).await, Err(StoreError::Conflict { .. })));
+
+    let stored = store.load(&profile.shop, &profile.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, v2);
+    assert_eq!(stored.value.locale.as_deref(), Some("en"));
+}
