@@ -4,8 +4,10 @@ SHELL := /bin/bash
 VENV := .venv/bin
 LOCAL := .local
 CARGO_TEST_FLAGS ?=
+# SAM CLI must not try to reach its telemetry endpoint (no internet on CI).
+export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help demo test tools up down status fmt lint lint-rust lint-infra unit build watch dispatch bench clean-local
+.PHONY: help demo test tools up down status fmt lint lint-rust lint-infra build watch dispatch bench clean-local
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,7 +46,7 @@ lint-infra: tools
 	$(VENV)/cfn-lint infra/template.yaml
 	$(VENV)/sam validate --lint --template-file infra/template.yaml
 
-build: tools ## sam build: release arm64 binaries for every function
+build: tools ## sam build: release binaries of every function for the template's Architecture
 	PATH="$(CURDIR)/.venv/bin:$$PATH" $(VENV)/sam build --template-file infra/template.yaml --build-dir .aws-sam/build
 
 watch: up ## Serve every function with cargo lambda watch, on the local stack's environment

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make demo`: the local CRM end to end. Starts the local stack and `cargo lambda watch`,
+# runs relance-demo against them, then stops everything it started (also on failure).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+LOGS="$ROOT/.local/logs"
+export PATH="$ROOT/.venv/bin:$PATH"
+
+watch_pid=""
+cleanup() {
+  if [[ -n "$watch_pid" ]] && kill -0 "$watch_pid" 2>/dev/null; then
+    # cargo lambda watch runs each function as a child: stop the whole group.
+    kill -- "-$watch_pid" 2>/dev/null || kill "$watch_pid" 2>/dev/null || true
+    wait "$watch_pid" 2>/dev/null || true
+  fi
+  infra/local/stack.sh down >/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+infra/local/stack.sh up
+port="$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+
+echo "==> building the functions and the demo driver"
+cargo build --quiet --workspace --bins
+
+mkdir -p "$LOGS"
+echo "==> cargo lambda watch on 127.0.0.1:$port (log: .local/logs/watch.log)"
+set -m
+cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$port" \
+  --env-file .local/stack.env >"$LOGS/watch.log" 2>&1 &
+watch_pid=$!
+set +m
+
+cargo run --quiet -p relance-tests --bin relance-demo -- "http://127.0.0.1:$port"
