@@ -515,6 +515,25 @@ def provision_schedules(local: Local, st: Stack) -> None:
             local.did(f"schedule {args.get('GroupName', 'default')}/{name} ({p['ScheduleExpression']}, never fires locally)")
 
 
+def queue_sources(st: Stack) -> list[dict[str, Any]]:
+    """SAM SQS events (event source mappings): the dispatcher polls them for the function."""
+    out = []
+    for lid, res, props in functions(st):
+        binary = res.get("Metadata", {}).get("BuildProperties", {}).get("Binary", lid)
+        for ename, event in (props.get("Events") or {}).items():
+            if event.get("Type") != "SQS":
+                continue
+            p = st.resolve(event.get("Properties", {}))
+            out.append({
+                "function": binary,
+                "source": f"{lid}.{ename}",
+                "queue_url": queue_url_for_arn(st, p["Queue"]),
+                "batch_size": int(p.get("BatchSize", 10)),
+                "report_batch_item_failures": "ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or []),
+            })
+    return out
+
+
 def function_targets(st: Stack) -> list[dict[str, Any]]:
     out = []
     for lid, res, props in functions(st):
@@ -571,8 +590,10 @@ def main() -> int:
     local = Local(a.moto_url.rstrip("/"), a.ses_url.rstrip("/"))
 
     seen_types = set()
+    # Queues with a RedrivePolicy name their dead-letter queue: create those first.
+    by_dependency = sorted(st.resources.items(), key=lambda kv: "RedrivePolicy" in kv[1].get("Properties", {}))
     for typ in ORDER:
-        for lid, res in st.resources.items():
+        for lid, res in by_dependency:
             if res["Type"] == typ and enabled(st, res):
                 CREATORS[typ](local, st, lid, st.resolve(res.get("Properties", {})))
     for res in st.resources.values():
@@ -585,7 +606,8 @@ def main() -> int:
 
     groups = [st.name_of(lid) for lid, r in st.resources.items()
               if r["Type"] == "AWS::Scheduler::ScheduleGroup" and enabled(st, r)]
-    targets = {"stack": STACK, "functions": function_targets(st), "rules": rules, "schedule_groups": groups}
+    targets = {"stack": STACK, "functions": function_targets(st), "rules": rules,
+               "queue_sources": queue_sources(st), "schedule_groups": groups}
 
     env = {
         "AWS_REGION": REGION,

@@ -62,6 +62,7 @@ pub mod vars {
     pub const SENDER: &str = "RELANCE_SENDER";
     pub const CONFIGURATION_SET: &str = "RELANCE_CONFIGURATION_SET";
     pub const PUBLIC_URL: &str = "RELANCE_PUBLIC_URL";
+    pub const PARKING_QUEUE_URL: &str = "RELANCE_PARKING_QUEUE_URL";
 }
 
 #[cfg(test)]

@@ -92,6 +92,20 @@ key_id!(
     256
 );
 
+key_id!(
+    /// An id given by the shop's platform (customer, order, product, checkout token…),
+    /// kept as text: Shopify ids exceed 2^53 and must never pass through a float.
+    ExternalId,
+    "external id",
+    256
+);
+key_id!(
+    /// The anonymous id a browser keeps for a visitor before they identify themselves.
+    VisitorId,
+    "visitor id",
+    128
+);
+
 /// An e-mail address, trimmed and lower-cased so that one person has one key.
 ///
 /// This is deliberately not a full RFC 5322 parser: SES is the authority on deliverability;

@@ -7,12 +7,17 @@
 
 pub mod bus;
 pub mod config;
+pub mod events;
 pub mod ids;
 pub mod mail;
 pub mod memory;
+pub mod money;
+pub mod normalise;
 pub mod ports;
 pub mod profile;
 pub mod schedule;
+pub mod shops;
+pub mod signature;
 pub mod telemetry;
 
 #[cfg(feature = "aws")]

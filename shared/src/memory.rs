@@ -2,10 +2,11 @@
 //! on AWS has its own tests against the local stack; these fakes never replace those.
 
 use crate::bus::BusEvent;
-use crate::ids::{ProfileId, ShopId};
+use crate::ids::{EventId, ProfileId, ShopId};
 use crate::mail::{OutgoingMail, SentMail};
 use crate::ports::{
-    Clock, EventPublisher, Mailer, MailerError, ProfileStore, PublishError, ScheduleError, Scheduler, StoreError,
+    Claim, Clock, DeliveryLedger, EventPublisher, LedgerError, Mailer, MailerError, ParkingError, ParkingLot,
+    ProfileStore, PublishError, ScheduleError, Scheduler, StoreError,
 };
 use crate::profile::{Profile, Version, Versioned};
 use crate::schedule::{OneTimeSchedule, ScheduleName};
@@ -43,22 +44,98 @@ impl ProfileStore for MemoryProfileStore {
     }
 }
 
-/// Records every published event in order.
+/// Records every published event in order; can be told to refuse, like a bus outage.
 #[derive(Default)]
 pub struct RecordingPublisher {
     events: Mutex<Vec<BusEvent>>,
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl RecordingPublisher {
     pub fn events(&self) -> Vec<BusEvent> {
         lock(&self.events).clone()
     }
+
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
 impl EventPublisher for RecordingPublisher {
     async fn publish(&self, events: &[BusEvent]) -> Result<(), PublishError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(PublishError::Rejected {
+                failed: events.len(),
+                total: events.len(),
+                first_error: "outage".into(),
+            });
+        }
         lock(&self.events).extend_from_slice(events);
+        Ok(())
+    }
+}
+
+/// The ledger in memory: `pending` claims older than `stale_after` can be taken over.
+/// `(shop, event) → (done, claimed or confirmed at)`.
+type LedgerEntries = HashMap<(ShopId, EventId), (bool, DateTime<Utc>)>;
+
+pub struct MemoryLedger {
+    entries: Mutex<LedgerEntries>,
+    stale_after: chrono::Duration,
+}
+
+impl Default for MemoryLedger {
+    fn default() -> Self {
+        Self { entries: Mutex::default(), stale_after: chrono::Duration::seconds(60) }
+    }
+}
+
+#[async_trait]
+impl DeliveryLedger for MemoryLedger {
+    async fn claim(&self, shop: &ShopId, event: &EventId, now: DateTime<Utc>) -> Result<Claim, LedgerError> {
+        let mut entries = lock(&self.entries);
+        let key = (shop.clone(), event.clone());
+        match entries.get(&key) {
+            Some((true, _)) => Ok(Claim::Duplicate),
+            Some((false, at)) if now - *at < self.stale_after => Ok(Claim::InFlight),
+            _ => {
+                entries.insert(key, (false, now));
+                Ok(Claim::Fresh)
+            }
+        }
+    }
+
+    async fn confirm(&self, shop: &ShopId, event: &EventId, now: DateTime<Utc>) -> Result<(), LedgerError> {
+        lock(&self.entries).insert((shop.clone(), event.clone()), (true, now));
+        Ok(())
+    }
+
+    async fn release(&self, shop: &ShopId, event: &EventId) -> Result<(), LedgerError> {
+        let mut entries = lock(&self.entries);
+        if matches!(entries.get(&(shop.clone(), event.clone())), Some((false, _))) {
+            entries.remove(&(shop.clone(), event.clone()));
+        }
+        Ok(())
+    }
+}
+
+/// Parked events, in order.
+#[derive(Default)]
+pub struct MemoryParkingLot {
+    parked: Mutex<Vec<BusEvent>>,
+}
+
+impl MemoryParkingLot {
+    pub fn parked(&self) -> Vec<BusEvent> {
+        lock(&self.parked).clone()
+    }
+}
+
+#[async_trait]
+impl ParkingLot for MemoryParkingLot {
+    async fn park(&self, events: &[BusEvent]) -> Result<(), ParkingError> {
+        lock(&self.parked).extend_from_slice(events);
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 //! shows the whole cause chain, while the domain never sees an SDK type.
 
 use crate::bus::BusEvent;
-use crate::ids::{ProfileId, ShopId};
+use crate::ids::{EventId, ProfileId, ShopId};
 use crate::mail::{OutgoingMail, SentMail};
 use crate::profile::{Profile, Version, Versioned};
 use crate::schedule::{OneTimeSchedule, ScheduleName};
@@ -100,4 +100,48 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("delivery ledger unavailable")]
+    Backend(#[source] BackendError),
+}
+
+/// What the ledger says about a delivery we are about to publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// First time seen (or an earlier attempt was abandoned): publish it.
+    Fresh,
+    /// Already published: answer 2xx and publish nothing.
+    Duplicate,
+    /// Another request is publishing it right now (concurrent duplicate): answer 2xx; if that
+    /// request fails it answers 5xx and the platform retries.
+    InFlight,
+}
+
+/// Remembers which deliveries were published, so a redelivery publishes nothing.
+///
+/// A claim is taken before publishing and confirmed after: a crash between the two leaves a
+/// pending claim that expires ([`DeliveryLedger::claim`] takes over stale ones), so a
+/// delivery is never marked done without having been published.
+#[async_trait]
+pub trait DeliveryLedger: Send + Sync {
+    async fn claim(&self, shop: &ShopId, event: &EventId, now: DateTime<Utc>) -> Result<Claim, LedgerError>;
+    async fn confirm(&self, shop: &ShopId, event: &EventId, now: DateTime<Utc>) -> Result<(), LedgerError>;
+    /// Gives a claim back after a failed publish, so the platform's retry publishes.
+    async fn release(&self, shop: &ShopId, event: &EventId) -> Result<(), LedgerError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParkingError {
+    #[error("parking queue unavailable")]
+    Backend(#[source] BackendError),
+}
+
+/// A durable place for accepted events the bus refused, redriven later: for senders that
+/// never retry (WooCommerce), answering 5xx would lose the event.
+#[async_trait]
+pub trait ParkingLot: Send + Sync {
+    async fn park(&self, events: &[BusEvent]) -> Result<(), ParkingError>;
 }

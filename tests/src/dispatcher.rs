@@ -105,6 +105,7 @@ impl Dispatcher {
         let mut total = Report::default();
         for _ in 0..MAX_ROUNDS {
             let mut round = self.drain_rules().await?;
+            round.add(self.drain_queue_sources().await?);
             round.add(self.fire_due_schedules(now).await?);
             total.add(round);
             if round.is_idle() {
@@ -160,6 +161,76 @@ impl Dispatcher {
                             .map_err(sqs_error)?;
                     }
                 }
+            }
+        }
+        Ok(report)
+    }
+
+    /// One pass over every SQS event source: each visible batch is handed to its function
+    /// as Lambda's poller would. Messages the function reports as failed (or all of them,
+    /// if it fails) stay on the queue for the visibility timeout, then come back; the
+    /// queue's redrive policy moves repeat failures to its dead-letter queue.
+    pub async fn drain_queue_sources(&self) -> Result<Report, DispatchError> {
+        let mut report = Report::default();
+        for source in &self.targets.queue_sources {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&source.queue_url)
+                .max_number_of_messages(source.batch_size.clamp(1, 10))
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .map_err(sqs_error)?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                continue;
+            }
+            let arn = format!(
+                "arn:aws:sqs:us-east-1:123456789012:{}",
+                source.queue_url.rsplit('/').next().unwrap_or_default()
+            );
+            let records: Vec<Value> = messages
+                .iter()
+                .map(|m| {
+                    json!({
+                        "messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body,
+                        "attributes": {}, "messageAttributes": {}, "md5OfBody": m.md5_of_body,
+                        "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": "us-east-1",
+                    })
+                })
+                .collect();
+            let failed: HashSet<String> =
+                match self.invoker.invoke(&source.function, &json!({ "Records": records })).await {
+                    Ok(response) if source.report_batch_item_failures => response["batchItemFailures"]
+                        .as_array()
+                        .map(|items| {
+                            items.iter().filter_map(|i| i["itemIdentifier"].as_str().map(str::to_owned)).collect()
+                        })
+                        .unwrap_or_default(),
+                    Ok(_) => HashSet::new(),
+                    Err(error) => {
+                        tracing::warn!(source = %source.source, %error, "batch failed; messages stay on the queue");
+                        report.retries += messages.len();
+                        continue;
+                    }
+                };
+            for message in messages {
+                let id = message.message_id.unwrap_or_default();
+                if failed.contains(&id) {
+                    report.retries += 1;
+                    continue;
+                }
+                if let Some(handle) = message.receipt_handle {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&source.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .map_err(sqs_error)?;
+                }
+                report.events_delivered += 1;
             }
         }
         Ok(report)

@@ -7,8 +7,10 @@
 pub mod dispatcher;
 pub mod invoke;
 pub mod mailbox;
+pub mod queues;
 pub mod stack;
 pub mod targets;
+pub mod watch;
 
 /// A name no other test or earlier run has used, so tests can share the provisioned
 /// resources (the template's table, bus and queues) without seeing each other's data.

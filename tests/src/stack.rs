@@ -102,6 +102,23 @@ impl LocalStack {
         aws_sdk_scheduler::Client::new(&self.sdk)
     }
 
+    /// Replaces the shops document (webhook secrets) in the template's Secrets Manager
+    /// secret. Functions read it at cold start: set it before starting them.
+    pub async fn put_shops(&self, document: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        aws_sdk_secretsmanager::Client::new(&self.sdk)
+            .put_secret_value()
+            .secret_id(self.var("RELANCE_SHOPS_SECRET_ARN")?)
+            .secret_string(document)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The directory holding `stack.env`, for `cargo lambda watch --env-file`.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// SES v2 goes to aws-ses-v2-local, which keeps sent mail whole (headers included)
     /// and shows it in a web viewer.
     pub fn sesv2(&self) -> Result<aws_sdk_sesv2::Client, StackError> {

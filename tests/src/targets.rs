@@ -8,7 +8,21 @@ pub struct Targets {
     pub stack: String,
     pub functions: Vec<FunctionTarget>,
     pub rules: Vec<RuleTarget>,
+    #[serde(default)]
+    pub queue_sources: Vec<QueueSource>,
     pub schedule_groups: Vec<String>,
+}
+
+/// An SQS event source mapping: Lambda polls the queue and invokes the function with
+/// batches; with `ReportBatchItemFailures`, only the failed messages stay on the queue.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QueueSource {
+    pub function: String,
+    pub source: String,
+    pub queue_url: String,
+    pub batch_size: i32,
+    #[serde(default)]
+    pub report_batch_item_failures: bool,
 }
 
 /// A Lambda function as the template declares it, with its asynchronous-invocation

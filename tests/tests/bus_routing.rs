@@ -4,42 +4,13 @@ use chrono::Utc;
 use relance::aws::EventBridgePublisher;
 use relance::bus::{BusEvent, SOURCE_INGEST};
 use relance::ports::EventPublisher;
+use relance_tests::queues::receive_matching;
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
 use serde_json::{Value, json};
 
-/// Receives until every marker has been seen or the queue stays empty; leaves other
-/// tests' messages alone by only deleting ours.
 async fn receive_ours(stack: &LocalStack, queue_url: &str, marker: &str, expected: usize, polls: u32) -> Vec<Value> {
-    let sqs = stack.sqs();
-    let mut ours = Vec::new();
-    for _ in 0..polls {
-        let out = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .visibility_timeout(0)
-            .send()
-            .await
-            .unwrap();
-        for message in out.messages.unwrap_or_default() {
-            let body: Value = serde_json::from_str(message.body().unwrap_or_default()).unwrap();
-            if body["detail"]["marker"] == marker {
-                sqs.delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(message.receipt_handle().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-                ours.push(body);
-            }
-        }
-        if ours.len() >= expected {
-            break;
-        }
-    }
-    ours
+    receive_matching(&stack.sqs(), queue_url, |body| body["detail"]["marker"] == marker, expected, polls).await.unwrap()
 }
 
 #[tokio::test]

@@ -1,41 +1,71 @@
 //! webhook-ingest: the public HTTPS endpoint (Lambda function URL) shops deliver to.
+//!
+//! Routes: `POST /webhooks/shopify`, `POST /webhooks/woocommerce`, `POST /v1/events`
+//! (signed server-to-server API), `POST|OPTIONS /v1/track` (browser tracker),
+//! `GET /health`. Every route verifies before it parses, answers fast, and hands canonical
+//! events to [`accept::accept`].
 
-use lambda_http::{Body, Request, Response, http::Method, http::StatusCode};
+pub mod accept;
+pub mod api;
+pub mod limiter;
+pub mod redrive;
+pub mod reject;
+pub mod request;
+pub mod shopify;
+pub mod track;
+pub mod woocommerce;
 
-/// Answers a request. Only the health route exists in this build; the platform routes
-/// (`/webhooks/shopify`, `/webhooks/woocommerce`, `/v1/events`, `/v1/track`) are added with
-/// the ingest issue. Unknown paths get 404 so a misconfigured webhook fails visibly at the
-/// platform instead of being acknowledged and lost.
-pub async fn handle(request: Request) -> Response<Body> {
-    match (request.method(), request.uri().path()) {
-        (&Method::GET, "/health") => json(StatusCode::OK, serde_json::json!({ "status": "ok" })),
-        (_, "/health") => json(StatusCode::METHOD_NOT_ALLOWED, serde_json::json!({ "error": "method not allowed" })),
-        _ => json(StatusCode::NOT_FOUND, serde_json::json!({ "error": "no such route" })),
-    }
+use lambda_http::http::{HeaderValue, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use reject::Reject;
+use relance::ports::{Clock, DeliveryLedger, EventPublisher, ParkingLot};
+use relance::shops::Shops;
+use std::sync::Arc;
+
+/// Everything a request needs, built once per cold start.
+pub struct Deps {
+    pub shops: Arc<Shops>,
+    pub ledger: Arc<dyn DeliveryLedger>,
+    pub publisher: Arc<dyn EventPublisher>,
+    pub parking: Arc<dyn ParkingLot>,
+    pub clock: Arc<dyn Clock>,
+    pub limiter: limiter::RateLimiter,
 }
 
-fn json(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+/// Webhook bodies above this are refused (413). Shopify's largest orders stay far below;
+/// EventBridge's entry limit is 1 MiB (SPECS: EventBridge).
+pub const MAX_WEBHOOK_BYTES: usize = 512 * 1024;
+
+pub async fn handle(request: Request, deps: &Deps) -> Response<Body> {
+    let path = request.uri().path().trim_end_matches('/').to_owned();
+    let result = match path.as_str() {
+        "/webhooks/shopify" => shopify::handle(&request, deps).await,
+        "/webhooks/woocommerce" => woocommerce::handle(&request, deps).await,
+        "/v1/events" => api::handle(&request, deps).await,
+        "/v1/track" => return track::handle(&request, deps).await,
+        "/health" if request.method() == Method::GET => Ok(json(StatusCode::OK, serde_json::json!({"status": "ok"}))),
+        "/health" => Err(Reject::MethodNotAllowed),
+        _ => Err(Reject::NotFound),
+    };
+    result.unwrap_or_else(|reject| rejection(&path, &reject))
+}
+
+pub fn rejection(path: &str, reject: &Reject) -> Response<Body> {
+    let status = reject.status();
+    if status.is_server_error() {
+        tracing::error!(path, %status, "request failed");
+    } else {
+        tracing::info!(path, %status, reason = %reject, "request refused");
+    }
+    json(status, serde_json::json!({ "error": reject.to_string() }))
+}
+
+pub fn json(status: StatusCode, body: serde_json::Value) -> Response<Body> {
     let mut response = Response::new(Body::Text(body.to_string()));
     *response.status_mut() = status;
-    response.headers_mut().insert("content-type", lambda_http::http::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
     response
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(method: Method, path: &str) -> Request {
-        let mut request = Request::new(Body::Empty);
-        *request.method_mut() = method;
-        *request.uri_mut() = path.parse().unwrap();
-        request
-    }
-
-    #[tokio::test]
-    async fn health_answers_and_unknown_routes_are_refused() {
-        assert_eq!(handle(request(Method::GET, "/health")).await.status(), StatusCode::OK);
-        assert_eq!(handle(request(Method::POST, "/health")).await.status(), StatusCode::METHOD_NOT_ALLOWED);
-        assert_eq!(handle(request(Method::POST, "/webhooks/unknown")).await.status(), StatusCode::NOT_FOUND);
-    }
-}
+mod tests;

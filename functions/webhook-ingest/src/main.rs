@@ -1,7 +1,83 @@
-use lambda_http::{Error, Request, run, service_fn};
+//! Wiring: configuration, clients and shops once per cold start, then one handler for the
+//! function URL's HTTP requests and for the parking queue's SQS batches.
+
+use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, Error, Request};
+use relance::aws::{DynamoLedger, EventBridgePublisher, SqsParkingLot, load_shops};
+use relance::config::{EnvReader, vars};
+use relance::ports::SystemClock;
+use serde_json::Value;
+use std::sync::Arc;
+use webhook_ingest::{Deps, handle, limiter::RateLimiter, redrive::redrive};
+
+/// Tracker requests per minute per visitor and per address, per container.
+const TRACK_PER_MINUTE: u32 = 120;
+
+struct Config {
+    table: String,
+    bus: String,
+    shops_secret: String,
+    parking_queue_url: String,
+}
+
+impl Config {
+    fn from_env() -> Result<Self, relance::config::ConfigError> {
+        let mut env = EnvReader::from_process();
+        let config = Config {
+            table: env.required(vars::TABLE),
+            bus: env.required(vars::BUS),
+            shops_secret: env.required(vars::SHOPS_SECRET_ARN),
+            parking_queue_url: env.required(vars::PARKING_QUEUE_URL),
+        };
+        env.finish().map(|()| config)
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     relance::telemetry::init();
-    run(service_fn(|request: Request| async move { Ok::<_, Error>(webhook_ingest::handle(request).await) })).await
+    let config = Config::from_env()?;
+    let sdk = relance::aws::load_sdk_config().await;
+    let shops = load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), &config.shops_secret).await?;
+    tracing::info!(shops = shops.len(), "shops loaded");
+    let publisher = Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), &config.bus));
+    let deps = Arc::new(Deps {
+        shops: Arc::new(shops),
+        ledger: Arc::new(DynamoLedger::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table)),
+        publisher: publisher.clone(),
+        parking: Arc::new(SqsParkingLot::new(aws_sdk_sqs::Client::new(&sdk), &config.parking_queue_url)),
+        clock: Arc::new(SystemClock),
+        limiter: RateLimiter::new(TRACK_PER_MINUTE),
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let deps = deps.clone();
+        async move { dispatch(event.payload, &deps).await }
+    }))
+    .await
+}
+
+/// SQS batches carry `Records`; everything else is the function URL's HTTP event.
+async fn dispatch(payload: Value, deps: &Deps) -> Result<Value, Error> {
+    if payload.get("Records").is_some_and(Value::is_array) {
+        let batch = serde_json::from_value(payload)?;
+        return Ok(serde_json::to_value(redrive(batch, deps.publisher.as_ref()).await)?);
+    }
+    let request: LambdaRequest = serde_json::from_value(payload)?;
+    let response = handle(Request::from(request), deps).await;
+    Ok(serde_json::to_value(function_url_response(response))?)
+}
+
+/// The function URL (payload format 2.0) response.
+fn function_url_response(response: lambda_http::Response<Body>) -> aws_lambda_events::apigw::ApiGatewayV2httpResponse {
+    let (parts, body) = response.into_parts();
+    let mut out = aws_lambda_events::apigw::ApiGatewayV2httpResponse::default();
+    out.status_code = i64::from(parts.status.as_u16());
+    out.headers = parts.headers;
+    out.is_base64_encoded = matches!(body, Body::Binary(_));
+    out.body = match body {
+        Body::Empty => None,
+        other => Some(other),
+    };
+    out
 }

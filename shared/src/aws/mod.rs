@@ -4,12 +4,18 @@
 
 mod dynamo;
 mod eventbridge;
+mod ledger;
+mod parking;
 mod scheduler;
+mod secrets;
 mod ses;
 
 pub use dynamo::DynamoProfileStore;
 pub use eventbridge::EventBridgePublisher;
+pub use ledger::DynamoLedger;
+pub use parking::SqsParkingLot;
 pub use scheduler::{EventBridgeScheduler, ScheduleTarget};
+pub use secrets::{LoadShopsError, load_shops};
 pub use ses::SesMailer;
 
 /// The SDK configuration, loaded once per cold start and shared by every client built

@@ -1,0 +1,96 @@
+//! Accepting canonical events: de-duplicate, publish, and never lose one.
+//!
+//! Each event is claimed in the delivery ledger, the fresh ones are published, then the
+//! claims are confirmed. When the bus refuses, senders that retry (Shopify, the generic
+//! API) get 503 and their claims are released so the retry publishes; senders that never
+//! retry (WooCommerce) have their events parked on a queue that is redriven later.
+
+use crate::Deps;
+use crate::reject::Reject;
+use relance::events::Event;
+use relance::ports::Claim;
+
+/// What to do when the bus refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnBusFailure {
+    /// Answer 5xx: the sender retries.
+    AskToRetry,
+    /// Park the events durably and answer 2xx: the sender never retries.
+    Park,
+}
+
+/// How a batch was taken in.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Accepted {
+    pub published: usize,
+    pub parked: usize,
+    pub duplicates: usize,
+}
+
+#[tracing::instrument(skip_all, fields(events = events.len()))]
+pub async fn accept(deps: &Deps, events: Vec<Event>, on_failure: OnBusFailure) -> Result<Accepted, Reject> {
+    let now = deps.clock.now();
+    let mut accepted = Accepted::default();
+    let mut fresh = Vec::with_capacity(events.len());
+    for event in events {
+        match deps.ledger.claim(&event.shop, &event.id, now).await {
+            Ok(Claim::Fresh) => fresh.push(event),
+            Ok(Claim::Duplicate | Claim::InFlight) => {
+                tracing::info!(event = %event.id, "duplicate delivery: nothing published");
+                accepted.duplicates += 1;
+            }
+            // Without the ledger we cannot de-duplicate: a sender that retries is asked to;
+            // one that does not gets at-least-once rather than nothing (consumers are
+            // idempotent on the event id).
+            Err(error) if on_failure == OnBusFailure::Park => {
+                tracing::warn!(error = %error, event = %event.id, "ledger unavailable; publishing without de-duplication");
+                fresh.push(event);
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "ledger unavailable");
+                release(deps, &fresh).await;
+                return Err(Reject::Unavailable);
+            }
+        }
+    }
+    if fresh.is_empty() {
+        return Ok(accepted);
+    }
+    let entries = fresh
+        .iter()
+        .map(Event::to_bus_event)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Reject::bad_request(format!("event cannot be encoded: {e}")))?;
+    match deps.publisher.publish(&entries).await {
+        Ok(()) => accepted.published = fresh.len(),
+        Err(error) => {
+            tracing::error!(error = %error, "bus refused the events");
+            if on_failure == OnBusFailure::AskToRetry {
+                release(deps, &fresh).await;
+                return Err(Reject::Unavailable);
+            }
+            if let Err(error) = deps.parking.park(&entries).await {
+                tracing::error!(error = %error, "parking failed too");
+                release(deps, &fresh).await;
+                return Err(Reject::Unavailable);
+            }
+            accepted.parked = fresh.len();
+        }
+    }
+    for event in &fresh {
+        // Published (or parked) already: a failed confirm only means a redelivery may be
+        // published again, which consumers absorb by event id.
+        if let Err(error) = deps.ledger.confirm(&event.shop, &event.id, now).await {
+            tracing::warn!(error = %error, event = %event.id, "could not confirm delivery");
+        }
+    }
+    Ok(accepted)
+}
+
+async fn release(deps: &Deps, events: &[Event]) {
+    for event in events {
+        if let Err(error) = deps.ledger.release(&event.shop, &event.id).await {
+            tracing::warn!(error = %error, event = %event.id, "could not release claim; it expires by itself");
+        }
+    }
+}

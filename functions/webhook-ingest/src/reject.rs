@@ -1,0 +1,47 @@
+//! Why a request was refused, and the answer each reason gets. Client errors say what was
+//! wrong; nothing echoes a secret or a signature.
+
+use lambda_http::http::StatusCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Reject {
+    #[error("no such route")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("missing or invalid signature")]
+    Unauthorized,
+    #[error("content type must be {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("too many requests")]
+    TooManyRequests,
+    /// Something on our side failed; the sender should retry.
+    #[error("temporarily unavailable, retry later")]
+    Unavailable,
+}
+
+impl Reject {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Reject::NotFound => StatusCode::NOT_FOUND,
+            Reject::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Reject::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Reject::Unauthorized => StatusCode::UNAUTHORIZED,
+            Reject::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Reject::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Reject::Forbidden(_) => StatusCode::FORBIDDEN,
+            Reject::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Reject::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn bad_request(reason: impl std::fmt::Display) -> Self {
+        Reject::BadRequest(reason.to_string())
+    }
+}

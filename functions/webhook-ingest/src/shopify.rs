@@ -1,0 +1,61 @@
+//! `POST /webhooks/shopify` (SPECS: Shopify webhooks): every topic, compliance included.
+
+use crate::accept::{OnBusFailure, accept};
+use crate::reject::Reject;
+use crate::request::{body, header, require_json, require_post, require_size};
+use crate::{Deps, MAX_WEBHOOK_BYTES, json};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use relance::normalise::{Delivery, Outcome, parse_time, shopify};
+use relance::signature::verify_any;
+
+pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Reject> {
+    require_post(request)?;
+    let body = body(request);
+    require_size(body, MAX_WEBHOOK_BYTES)?;
+    // Verify before parsing anything: the shop is named by a header, the secret is ours.
+    let shop = header(request, "x-shopify-shop-domain")
+        .and_then(|domain| deps.shops.by_shopify_domain(domain))
+        .ok_or(Reject::Unauthorized)?;
+    let secrets = shop.shopify.as_ref().map(|s| s.secrets.as_slice()).unwrap_or_default();
+    let signature = header(request, "x-shopify-hmac-sha256").ok_or(Reject::Unauthorized)?;
+    verify_any(secrets, body, signature).map_err(|_| Reject::Unauthorized)?;
+    require_json(request)?;
+
+    let topic = header(request, "x-shopify-topic").ok_or_else(|| Reject::bad_request("missing X-Shopify-Topic"))?;
+    // SPECS: the same X-Shopify-Event-Id on two deliveries means a duplicate.
+    let delivery_id = header(request, "x-shopify-event-id")
+        .or_else(|| header(request, "x-shopify-webhook-id"))
+        .ok_or_else(|| Reject::bad_request("missing X-Shopify-Event-Id"))?;
+    let delivery = Delivery {
+        shop: &shop.id,
+        topic,
+        delivery_id,
+        triggered_at: header(request, "x-shopify-triggered-at").and_then(parse_time),
+        received_at: deps.clock.now(),
+        body,
+        shop_currency: shop.currency,
+    };
+    match shopify::normalise(&delivery).map_err(|e| Reject::bad_request(error_chain(&e)))? {
+        Outcome::Ignored { reason } => {
+            tracing::info!(shop = %shop.id, topic, reason, "topic ignored");
+            Ok(json(StatusCode::OK, serde_json::json!({ "status": "ignored", "reason": reason })))
+        }
+        Outcome::Event(event) => {
+            let accepted = accept(deps, vec![*event], OnBusFailure::AskToRetry).await?;
+            Ok(json(StatusCode::OK, serde_json::json!({ "status": "accepted", "result": accepted })))
+        }
+    }
+}
+
+/// `reason: cause: cause…`, so a 400 says precisely which field was wrong.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

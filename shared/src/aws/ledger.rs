@@ -1,0 +1,121 @@
+//! The delivery ledger on DynamoDB: one small item per delivery, expiring after a week.
+//!
+//! `pk = SHOP#<shop>#DELIVERY#<event id>`, `sk = DELIVERY`, `state` pending|done,
+//! `claimed_at` (epoch seconds), `expires_at` (TTL). A claim is a conditional put, so two
+//! concurrent deliveries of one event cannot both be `Fresh`.
+
+use super::boxed;
+use crate::ids::{EventId, ShopId};
+use crate::ports::{Claim, DeliveryLedger, LedgerError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use chrono::{DateTime, Duration, Utc};
+
+const SK: &str = "DELIVERY";
+/// Shopify retries for up to 48 h and deliveries can be a day late (SPECS: Shopify
+/// webhooks); a week covers both with margin.
+const KEEP_FOR: Duration = Duration::days(7);
+/// A pending claim older than this was abandoned (the Lambda timed out or crashed between
+/// claim and publish): a retry may take it over.
+const STALE_AFTER: Duration = Duration::seconds(60);
+
+pub struct DynamoLedger {
+    client: Client,
+    table: String,
+}
+
+impl DynamoLedger {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    fn key(shop: &ShopId, event: &EventId) -> [(String, AttributeValue); 2] {
+        [
+            ("pk".to_owned(), AttributeValue::S(format!("SHOP#{shop}#DELIVERY#{event}"))),
+            ("sk".to_owned(), AttributeValue::S(SK.to_owned())),
+        ]
+    }
+}
+
+fn epoch(t: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(t.timestamp().to_string())
+}
+
+#[async_trait]
+impl DeliveryLedger for DynamoLedger {
+    async fn claim(&self, shop: &ShopId, event: &EventId, now: DateTime<Utc>) -> Result<Claim, LedgerError> {
+        let [pk, sk] = Self::key(shop, event);
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(pk.0, pk.1)
+            .item(sk.0, sk.1)
+            .item("state", AttributeValue::S("pending".to_owned()))
+            .item("claimed_at", epoch(now))
+            .item("expires_at", epoch(now + KEEP_FOR))
+            .condition_expression("attribute_not_exists(pk) OR (#state = :pending AND claimed_at < :stale)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":pending", AttributeValue::S("pending".to_owned()))
+            .expression_attribute_values(":stale", epoch(now - STALE_AFTER))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(Claim::Fresh),
+            Err(err) => match err.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(failed) => {
+                    let done = failed
+                        .item
+                        .as_ref()
+                        .and_then(|item| item.get("state"))
+                        .is_some_and(|state| state.as_s().is_ok_and(|s| s == "done"));
+                    Ok(if done { Claim::Duplicate } else { Claim::InFlight })
+                }
+                other => Err(LedgerError::Backend(boxed(other))),
+            },
+        }
+    }
+
+    async fn confirm(&self, shop: &ShopId, event: &EventId, now: DateTime<Utc>) -> Result<(), LedgerError> {
+        let [pk, sk] = Self::key(shop, event);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(pk.0, pk.1)
+            .item(sk.0, sk.1)
+            .item("state", AttributeValue::S("done".to_owned()))
+            .item("claimed_at", epoch(now))
+            .item("expires_at", epoch(now + KEEP_FOR))
+            .send()
+            .await
+            .map_err(|e| LedgerError::Backend(boxed(e)))?;
+        Ok(())
+    }
+
+    async fn release(&self, shop: &ShopId, event: &EventId) -> Result<(), LedgerError> {
+        let [pk, sk] = Self::key(shop, event);
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(pk.0, pk.1)
+            .key(sk.0, sk.1)
+            // Never undo a `done`: only our own pending claim is given back.
+            .condition_expression("#state = :pending")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":pending", AttributeValue::S("pending".to_owned()))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(err) => match err.into_service_error() {
+                DeleteItemError::ConditionalCheckFailedException(_) => Ok(()),
+                other => Err(LedgerError::Backend(boxed(other))),
+            },
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Reading a rule's target queue for the messages one test put there, leaving the others.
+
+use serde_json::Value;
+
+pub const HIDE_OTHERS_SECONDS: i32 = 30;
+
+/// Receives until `expected` messages matching `ours` were seen or `polls` receives came
+/// back without completing them. Matching messages are deleted; the others stay hidden for
+/// [`HIDE_OTHERS_SECONDS`] so that later receives reach past them (a reused local stack
+/// holds earlier runs' messages). Tests reading one queue must not run concurrently.
+pub async fn receive_matching(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    ours: impl Fn(&Value) -> bool,
+    expected: usize,
+    polls: u32,
+) -> Result<Vec<Value>, aws_sdk_sqs::Error> {
+    let mut found = Vec::new();
+    for _ in 0..polls {
+        let out = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .visibility_timeout(HIDE_OTHERS_SECONDS)
+            .send()
+            .await?;
+        for message in out.messages.unwrap_or_default() {
+            let Ok(body) = serde_json::from_str::<Value>(message.body().unwrap_or_default()) else { continue };
+            if ours(&body) {
+                if let Some(handle) = message.receipt_handle() {
+                    sqs.delete_message().queue_url(queue_url).receipt_handle(handle).send().await?;
+                }
+                found.push(body);
+            }
+        }
+        if found.len() >= expected {
+            break;
+        }
+    }
+    Ok(found)
+}
