@@ -25,7 +25,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_events_fail_loudly_instead_of_being_dropped() {
-        let sample = include_str!("../../../events/profile-update/order-placed.json");
+        let sample = include_str!("../../../events/profile-update/order.placed.json");
         let payload: EventBridgeEvent<serde_json::Value> = serde_json::from_str(sample).unwrap();
         let event = LambdaEvent::new(payload, lambda_runtime::Context::default());
         let err = handle(event).await.unwrap_err();

@@ -37,7 +37,9 @@ pub struct Deps {
 pub const MAX_WEBHOOK_BYTES: usize = 512 * 1024;
 
 pub async fn handle(request: Request, deps: &Deps) -> Response<Body> {
-    let path = request.uri().path().trim_end_matches('/').to_owned();
+    // The function URL output ends with `/`: `<WebhookUrl>/webhooks/shopify` arrives as
+    // `//webhooks/shopify`. Surrounding slashes never change the route.
+    let path = format!("/{}", request.uri().path().trim_matches('/'));
     let result = match path.as_str() {
         "/webhooks/shopify" => shopify::handle(&request, deps).await,
         "/webhooks/woocommerce" => woocommerce::handle(&request, deps).await,

@@ -1,8 +1,9 @@
 //! A per-container, fixed-window rate limit for the public browser tracker.
 //!
 //! Best effort by design: each Lambda container counts for itself, so the real ceiling is
-//! this limit times the function's concurrency (capped in the template). It stops a runaway
-//! page or a naive flood cheaply, before any AWS call is paid for.
+//! this limit times the number of containers running. It stops a runaway page or a naive
+//! flood cheaply, before any AWS call is paid for; the function's concurrency is not capped,
+//! because the same function must always be there for Shopify and WooCommerce.
 
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;

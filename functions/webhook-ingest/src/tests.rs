@@ -156,6 +156,9 @@ async fn bad_requests_get_their_own_status_and_unknown_topics_a_2xx() {
     assert_eq!(body_json(&unknown)["status"], "ignored");
 
     assert_eq!(handle(request(Method::POST, "/nowhere", &[], b""), &w.deps).await.status(), StatusCode::NOT_FOUND);
+    // `<WebhookUrl>/webhooks/shopify` with the URL's own trailing slash still routes.
+    let doubled = handle(request(Method::GET, "//health/", &[], b""), &w.deps).await;
+    assert_eq!(doubled.status(), StatusCode::OK);
     assert!(w.publisher.events().is_empty());
 }
 
@@ -216,6 +219,10 @@ async fn woocommerce_pings_are_answered_and_orders_parked_when_the_bus_fails() {
 }
 
 fn api_request(body: &[u8], signed_at: chrono::DateTime<Utc>, secret_value: &str) -> Request {
+    api_request_with(body, signed_at, secret_value)
+}
+
+fn api_request_with(body: &[u8], signed_at: chrono::DateTime<Utc>, secret_value: &str) -> Request {
     let signature = sign_timestamped(&secret(secret_value), body, signed_at);
     request(
         Method::POST,
@@ -381,4 +388,41 @@ mod fuzz {
             prop_assert!(response.status().as_u16() >= 200);
         }
     }
+}
+
+/// The function-URL samples in `events/webhook-ingest/`, through the real handler, with the
+/// shops of `tests/fixtures/shops.local.json` (the secrets the samples are signed with).
+#[tokio::test]
+async fn every_route_sample_in_events_gets_its_documented_answer() {
+    let shops = Shops::parse(include_str!("../../../tests/fixtures/shops.local.json")).unwrap();
+    let w = world();
+    // An hour after the samples were signed.
+    w.clock.advance(chrono::Duration::hours(1));
+    let deps = Deps { shops: Arc::new(shops), ..w.deps };
+    let expected = [
+        ("health", 200),
+        ("shopify-orders-create", 200),
+        ("shopify-checkouts-create", 200),
+        ("woocommerce-order-created", 200),
+        ("woocommerce-ping", 200),
+        // Signed at the sample's date: a replay outside the 5-minute window.
+        ("api-events", 401),
+        ("track", 200),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/webhook-ingest");
+    for (name, status) in expected {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap();
+        let lambda_request: lambda_http::request::LambdaRequest = serde_json::from_str(&text).unwrap();
+        let response = handle(Request::from(lambda_request), &deps).await;
+        assert_eq!(response.status().as_u16(), status, "{name}: {:?}", body_json(&response));
+    }
+    let published: Vec<String> = w.publisher.events().iter().map(|e| e.detail_type.clone()).collect();
+    assert_eq!(published, ["order.placed", "checkout.started", "order.placed", "product.viewed"]);
+
+    // Re-signed now, the generic API sample is accepted.
+    let sample: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("api-events.json")).unwrap()).unwrap();
+    let body = sample["body"].as_str().unwrap().as_bytes();
+    let response = handle(api_request_with(body, deps.clock.now(), "local-api-secret"), &deps).await;
+    assert_eq!(response.status(), StatusCode::OK, "{:?}", body_json(&response));
 }

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use chrono::{DateTime, Duration, Utc};
 
 const SK: &str = "DELIVERY";
-/// Shopify retries for up to 48 h and deliveries can be a day late (SPECS: Shopify
+/// Shopify retries 8 times over 4 hours and deliveries can arrive a day late (SPECS: Shopify
 /// webhooks); a week covers both with margin.
 const KEEP_FOR: Duration = Duration::days(7);
 /// A pending claim older than this was abandoned (the Lambda timed out or crashed between
