@@ -426,3 +426,39 @@ async fn every_route_sample_in_events_gets_its_documented_answer() {
     let response = handle(api_request_with(body, deps.clock.now(), "local-api-secret"), &deps).await;
     assert_eq!(response.status(), StatusCode::OK, "{:?}", body_json(&response));
 }
+
+/// Every platform fixture the project keeps, signed with the shop's secret, is taken in:
+/// published as one canonical event, or answered 2xx as a topic Relance does not use.
+#[tokio::test]
+async fn every_fixture_signed_with_the_shop_secret_is_accepted() {
+    let w = world();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let mut seen = 0;
+    for platform in ["shopify", "woocommerce"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(platform)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for path in files {
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let (topic, _) = name.split_once("__").unwrap();
+            let body = std::fs::read(&path).unwrap();
+            let request = if platform == "shopify" {
+                signed_shopify(&topic.replacen('-', "/", 1), &name, &body)
+            } else {
+                woo_request(topic.split('-').next().unwrap(), &name, &body, WOO_SECRET)
+            };
+            let before = w.publisher.events().len();
+            let response = handle(request, &w.deps).await;
+            assert_eq!(response.status(), StatusCode::OK, "{name}: {:?}", body_json(&response));
+            let published = w.publisher.events().len() - before;
+            let ignored = body_json(&response)["status"] == "ignored";
+            assert_eq!(published, usize::from(!ignored), "{name}");
+            assert_eq!(
+                ignored,
+                name.starts_with("product."),
+                "{name}: only the product fixture is a topic we do not use"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 18, "12 Shopify and 6 WooCommerce fixtures");
+}
