@@ -151,15 +151,7 @@ impl Dispatcher {
                             report.dead_lettered += 1;
                         }
                     }
-                    if let Some(handle) = message.receipt_handle {
-                        self.sqs
-                            .delete_message()
-                            .queue_url(&rule.queue_url)
-                            .receipt_handle(handle)
-                            .send()
-                            .await
-                            .map_err(sqs_error)?;
-                    }
+                    self.delete(&rule.queue_url, message.receipt_handle).await?;
                 }
             }
         }
@@ -221,15 +213,7 @@ impl Dispatcher {
                     report.retries += 1;
                     continue;
                 }
-                if let Some(handle) = message.receipt_handle {
-                    self.sqs
-                        .delete_message()
-                        .queue_url(&source.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await
-                        .map_err(sqs_error)?;
-                }
+                self.delete(&source.queue_url, message.receipt_handle).await?;
                 report.events_delivered += 1;
             }
         }
@@ -386,6 +370,13 @@ impl Dispatcher {
             .send()
             .await
             .map_err(sqs_error)?;
+        Ok(())
+    }
+
+    async fn delete(&self, queue_url: &str, receipt_handle: Option<String>) -> Result<(), DispatchError> {
+        if let Some(handle) = receipt_handle {
+            self.sqs.delete_message().queue_url(queue_url).receipt_handle(handle).send().await.map_err(sqs_error)?;
+        }
         Ok(())
     }
 

@@ -5,9 +5,13 @@
 //! API) get 503 and their claims are released so the retry publishes; senders that never
 //! retry (WooCommerce) have their events parked on a queue that is redriven later.
 
-use crate::Deps;
 use crate::reject::Reject;
+use crate::{Deps, json};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Response};
 use relance::events::Event;
+use relance::ids::ShopId;
+use relance::normalise::Outcome;
 use relance::ports::Claim;
 
 /// What to do when the bus refuses.
@@ -85,6 +89,27 @@ pub async fn accept(deps: &Deps, events: Vec<Event>, on_failure: OnBusFailure) -
         }
     }
     Ok(accepted)
+}
+
+/// The answer to a platform delivery once normalised: a topic Relance does not use gets 2xx
+/// and a log line (so the platform keeps the subscription healthy); an event is accepted.
+pub async fn answer(
+    deps: &Deps,
+    shop: &ShopId,
+    topic: &str,
+    outcome: Outcome,
+    on_failure: OnBusFailure,
+) -> Result<Response<Body>, Reject> {
+    match outcome {
+        Outcome::Ignored { reason } => {
+            tracing::info!(%shop, topic, reason, "topic ignored");
+            Ok(json(StatusCode::OK, serde_json::json!({ "status": "ignored", "reason": reason })))
+        }
+        Outcome::Event(event) => {
+            let accepted = accept(deps, vec![*event], on_failure).await?;
+            Ok(json(StatusCode::OK, serde_json::json!({ "status": "accepted", "result": accepted })))
+        }
+    }
 }
 
 async fn release(deps: &Deps, events: &[Event]) {

@@ -1,12 +1,11 @@
 //! `POST /webhooks/shopify` (SPECS: Shopify webhooks): every topic, compliance included.
 
-use crate::accept::{OnBusFailure, accept};
+use crate::accept::{OnBusFailure, answer};
 use crate::reject::Reject;
 use crate::request::{body, header, require_json, require_post, require_size};
-use crate::{Deps, MAX_WEBHOOK_BYTES, json};
-use lambda_http::http::StatusCode;
+use crate::{Deps, MAX_WEBHOOK_BYTES};
 use lambda_http::{Body, Request, Response};
-use relance::normalise::{Delivery, Outcome, parse_time, shopify};
+use relance::normalise::{Delivery, parse_time, shopify};
 use relance::signature::verify_any;
 
 pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Reject> {
@@ -36,16 +35,8 @@ pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Re
         body,
         shop_currency: shop.currency,
     };
-    match shopify::normalise(&delivery).map_err(|e| Reject::bad_request(error_chain(&e)))? {
-        Outcome::Ignored { reason } => {
-            tracing::info!(shop = %shop.id, topic, reason, "topic ignored");
-            Ok(json(StatusCode::OK, serde_json::json!({ "status": "ignored", "reason": reason })))
-        }
-        Outcome::Event(event) => {
-            let accepted = accept(deps, vec![*event], OnBusFailure::AskToRetry).await?;
-            Ok(json(StatusCode::OK, serde_json::json!({ "status": "accepted", "result": accepted })))
-        }
-    }
+    let outcome = shopify::normalise(&delivery).map_err(|e| Reject::bad_request(error_chain(&e)))?;
+    answer(deps, &shop.id, topic, outcome, OnBusFailure::AskToRetry).await
 }
 
 /// `reason: cause: cause…`, so a 400 says precisely which field was wrong.

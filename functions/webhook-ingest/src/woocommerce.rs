@@ -2,14 +2,14 @@
 //! and the activation ping. WooCommerce never retries and disables a webhook after five
 //! failures, so an accepted delivery is parked rather than refused when the bus fails.
 
-use crate::accept::{OnBusFailure, accept};
+use crate::accept::{OnBusFailure, answer};
 use crate::reject::Reject;
 use crate::request::{body, header, media_type, require_json, require_post, require_size};
 use crate::shopify::error_chain;
 use crate::{Deps, MAX_WEBHOOK_BYTES, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use relance::normalise::{Delivery, Outcome, woocommerce};
+use relance::normalise::{Delivery, woocommerce};
 use relance::signature::verify_any;
 
 pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Reject> {
@@ -41,16 +41,8 @@ pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Re
         body,
         shop_currency: shop.currency,
     };
-    match woocommerce::normalise(&delivery).map_err(|e| Reject::bad_request(error_chain(&e)))? {
-        Outcome::Ignored { reason } => {
-            tracing::info!(shop = %shop.id, topic, reason, "topic ignored");
-            Ok(json(StatusCode::OK, serde_json::json!({ "status": "ignored", "reason": reason })))
-        }
-        Outcome::Event(event) => {
-            let accepted = accept(deps, vec![*event], OnBusFailure::Park).await?;
-            Ok(json(StatusCode::OK, serde_json::json!({ "status": "accepted", "result": accepted })))
-        }
-    }
+    let outcome = woocommerce::normalise(&delivery).map_err(|e| Reject::bad_request(error_chain(&e)))?;
+    answer(deps, &shop.id, topic, outcome, OnBusFailure::Park).await
 }
 
 /// On activation WooCommerce POSTs the form body `webhook_id=N` and expects 2xx. It
