@@ -55,8 +55,8 @@ watch: up ## Serve every function with cargo lambda watch, on the local stack's 
 dispatch: ## Deliver bus events and due schedules to the functions served by `make watch`
 	cargo run -q -p relance-tests --bin relance-dispatch
 
-bench: ## Benchmarks of the hot paths (results go to BENCHMARKS.md by hand)
-	cargo bench --workspace
+bench: ## Benchmark webhook-ingest's verify + parse + normalise per fixture payload (copy the table to BENCHMARKS.md)
+	cargo bench -p relance --no-default-features --bench ingest
 
 clean-local: down ## Remove local state (.local), keeping installed tools
 	rm -rf $(LOCAL)
