@@ -212,7 +212,9 @@ pub struct Refund {
     pub order_id: ExternalId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_id: Option<ExternalId>,
-    /// Money returned to the customer by this refund (positive).
+    /// Money returned to the customer (positive): by this refund when `refund_id` is set
+    /// (Shopify); refunded to date on the order when it is not (WooCommerce sends no
+    /// per-refund identity), so consumers must take the larger, never add them up.
     pub amount: Money,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub line_items: Vec<LineItem>,
