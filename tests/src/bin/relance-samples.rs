@@ -171,7 +171,12 @@ fn main() -> Result<(), Error> {
             "resources": [],
             "detail": event,
         });
-        std::fs::write(dir.join(format!("{detail_type}.json")), serde_json::to_string_pretty(&envelope)? + "\n")?;
+        let text = serde_json::to_string_pretty(&envelope)? + "\n";
+        std::fs::write(dir.join(format!("{detail_type}.json")), &text)?;
+        // cart-abandon-timer's own sample: the event its Checkouts rule routes to it.
+        if detail_type == "checkout.started" {
+            std::fs::write(dir.join("../cart-abandon-timer/checkout-started.json"), &text)?;
+        }
     }
     println!("wrote {} samples to {}", events.len(), dir.display());
     write_route_samples()
