@@ -9,6 +9,7 @@ pub mod bus;
 pub mod config;
 pub mod events;
 pub mod ids;
+pub mod lattice;
 pub mod mail;
 pub mod memory;
 pub mod money;

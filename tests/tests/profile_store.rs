@@ -2,9 +2,11 @@
 
 use chrono::{TimeZone, Utc};
 use relance::aws::DynamoProfileStore;
+use relance::ids::EventId;
 use relance::ids::{Email, ProfileId, ShopId};
+use relance::lattice::{Lww, Stamp};
 use relance::ports::{ProfileStore, StoreError};
-use relance::profile::{ConsentState, Profile, Version};
+use relance::profile::{ConsentDecision, ConsentState, Profile, Version};
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
 
@@ -16,10 +18,18 @@ async fn store() -> DynamoProfileStore {
 fn profile() -> Profile {
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 18, 0, 0).unwrap();
     let mut profile = Profile::new(ShopId::parse(unique("shop")).unwrap(), ProfileId::parse(unique("p")).unwrap(), now);
-    profile.email = Some(Email::parse("Anne@Example.fr").unwrap());
-    profile.locale = Some("fr".to_owned());
-    profile.consent.state = ConsentState::Subscribed;
-    profile.consent.changed_at = Some(now);
+    let stamp = Stamp { at: now, event: EventId::parse("shopify:shop:e1").unwrap() };
+    profile.contact.email = Some(Lww::new(Email::parse("Anne@Example.fr").unwrap(), stamp.clone()));
+    profile.contact.locale = Some(Lww::new("fr".to_owned(), stamp.clone()));
+    let decision = ConsentDecision { state: ConsentState::Subscribed, source: "shopify".to_owned() };
+    profile.consent = Some(Lww::new(decision, stamp));
+    // Orders, products and interests too: the maps must survive DynamoDB's item encoding.
+    for sample in ["order.placed", "order.refunded", "customer.upserted", "product.viewed"] {
+        let path = format!("{}/../events/profile-update/{sample}.json", env!("CARGO_MANIFEST_DIR"));
+        let envelope: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        profile.apply(&serde_json::from_value(envelope["detail"].clone()).unwrap());
+    }
+    assert!(!profile.orders.is_empty() && !profile.products.is_empty());
     profile
 }
 
@@ -44,12 +54,13 @@ async fn a_stale_write_is_rejected_and_changes_nothing() {
     let v1 = store.save(&profile, Version::NEW).await.unwrap();
 
     // Writer A saves on top of v1.
-    profile.locale = Some("en".to_owned());
+    let later = Stamp { at: profile.updated_at, event: EventId::parse("shopify:shop:e2").unwrap() };
+    profile.contact.locale = Some(Lww::new("en".to_owned(), later.clone()));
     let v2 = store.save(&profile, v1).await.unwrap();
 
     // Writer B read v1 too; its write must be refused.
     let mut stale = profile.clone();
-    stale.locale = Some("de".to_owned());
+    stale.contact.locale = Some(Lww::new("de".to_owned(), later));
     let refused = store.save(&stale, v1).await;
     assert!(matches!(refused, Err(StoreError::Conflict { expected }) if expected == v1), "{refused:?}");
 
@@ -58,5 +69,5 @@ async fn a_stale_write_is_rejected_and_changes_nothing() {
 
     let stored = store.load(&profile.shop, &profile.id).await.unwrap().unwrap();
     assert_eq!(stored.version, v2);
-    assert_eq!(stored.value.locale.as_deref(), Some("en"));
+    assert_eq!(stored.value.contact.locale.map(|l| l.value).as_deref(), Some("en"));
 }

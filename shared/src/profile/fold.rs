@@ -1,0 +1,259 @@
+//! Folding canonical events into a profile, and merging two profiles of one person.
+//!
+//! Both are joins over the lattice fields, so they commute: the order events arrive in never
+//! changes the result. See the module doc of [`super`] for the one exception (view counts).
+
+use super::{BoughtProduct, ConsentDecision, ConsentState, Interest, OrderSummary, Profile, SuppressionReason};
+use crate::events::{Customer, Event, LineItem, Order, Payload};
+use crate::lattice::{Lww, Stamp, join_lww, join_max, join_min};
+use crate::money::Money;
+use chrono::{DateTime, Utc};
+
+/// Signals from the mail provider about a mail sent to this profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailSignal {
+    Delivered,
+    Opened,
+    Clicked,
+    HardBounce,
+    Complaint,
+}
+
+impl Profile {
+    /// Applies one canonical event.
+    pub fn apply(&mut self, event: &Event) {
+        let stamp = Stamp { at: event.occurred_at, event: event.id.clone() };
+        let at = event.occurred_at;
+        self.touch(at);
+        let lww = |value: Option<String>| value.map(|v| Lww::new(v, stamp.clone()));
+        join_lww(&mut self.contact.email, event.identity.email.clone().map(|e| Lww::new(e, stamp.clone())), false);
+        self.customer_ids.extend(event.identity.customer_id.clone());
+        self.visitor_ids.extend(event.identity.visitor_id.clone());
+        join_lww(&mut self.contact.locale, lww(event.context.locale.clone()), false);
+        join_lww(&mut self.contact.time_zone, lww(event.context.time_zone.clone()), false);
+        if !event.context.acquisition.is_empty() {
+            join_lww(&mut self.acquisition, Some(Lww::new(event.context.acquisition.clone(), stamp.clone())), true);
+        }
+        join_min(&mut self.engagement.first_seen_at, Some(at));
+        join_max(&mut self.engagement.last_seen_at, Some(at));
+
+        match &event.payload {
+            Payload::CustomerUpserted(customer) | Payload::SignedUp(customer) => self.apply_customer(customer, &stamp),
+            Payload::ConsentChanged(change) => {
+                let decision = ConsentDecision { state: change.state, source: change.source.clone() };
+                let stamp = Stamp { at: change.changed_at, event: event.id.clone() };
+                join_consent(&mut self.consent, Lww::new(decision, stamp));
+            }
+            Payload::OrderPlaced(order) => self.apply_order(order, &stamp, false, false),
+            Payload::OrderPaid(order) => self.apply_order(order, &stamp, true, false),
+            Payload::OrderCancelled(order) => self.apply_order(order, &stamp, false, true),
+            Payload::OrderRefunded(refund) => {
+                let summary = self.orders.entry(refund.order_id.clone()).or_default();
+                summary.refunded = Some(match summary.refunded {
+                    Some(current) if current.currency() == refund.amount.currency() => {
+                        Money::from_minor(current.minor().max(refund.amount.minor()), current.currency())
+                    }
+                    _ => refund.amount,
+                });
+            }
+            Payload::OrderFulfilled(fulfillment) => {
+                self.orders.entry(fulfillment.order_id.clone()).or_default().fulfilled = true;
+            }
+            Payload::OrderDelivered(fulfillment) => {
+                let summary = self.orders.entry(fulfillment.order_id.clone()).or_default();
+                summary.fulfilled = true;
+                join_min(&mut summary.delivered_at, Some(at));
+            }
+            Payload::ProductViewed(view) => {
+                join_max(&mut self.engagement.last_viewed_at, Some(at));
+                for category in &view.categories {
+                    self.interests.entry(format!("category:{category}")).or_default().views += 1;
+                }
+            }
+            Payload::CheckoutStarted(_)
+            | Payload::CheckoutUpdated(_)
+            | Payload::CheckoutCompleted(_)
+            | Payload::CartUpdated(_)
+            | Payload::PageViewed(_)
+            | Payload::SupportInteraction(_)
+            | Payload::DataRequested(_)
+            | Payload::CustomerRedacted(_)
+            | Payload::ShopRedacted => {}
+        }
+    }
+
+    /// Applies what the mail provider reported.
+    pub fn record_mail(&mut self, signal: MailSignal, stamp: Stamp) {
+        let at = Some(stamp.at);
+        self.touch(stamp.at);
+        match signal {
+            MailSignal::Delivered => join_max(&mut self.engagement.last_delivered_at, at),
+            MailSignal::Opened => join_max(&mut self.engagement.last_opened_at, at),
+            MailSignal::Clicked => join_max(&mut self.engagement.last_clicked_at, at),
+            MailSignal::HardBounce | MailSignal::Complaint => {
+                let reason = if signal == MailSignal::Complaint {
+                    SuppressionReason::Complaint
+                } else {
+                    SuppressionReason::HardBounce
+                };
+                join_lww(&mut self.suppression, Some(Lww::new(reason, stamp.clone())), true);
+                if signal == MailSignal::Complaint {
+                    let decision =
+                        ConsentDecision { state: ConsentState::Unsubscribed, source: "ses-complaint".to_owned() };
+                    join_consent(&mut self.consent, Lww::new(decision, stamp));
+                }
+            }
+        }
+    }
+
+    /// Joins `other` (another profile of the same person) into this one.
+    ///
+    /// Purchase tallies (product quantities, purchase interests) add up: an order whose
+    /// events reached both profiles is counted in both. Order events carry the buyer's
+    /// e-mail, so they land on the identified profile; what merges in is mostly anonymous
+    /// browsing, whose views must add up.
+    pub fn merge(&mut self, other: Profile) {
+        let contact = other.contact;
+        join_lww(&mut self.contact.email, contact.email, false);
+        join_lww(&mut self.contact.first_name, contact.first_name, false);
+        join_lww(&mut self.contact.last_name, contact.last_name, false);
+        join_lww(&mut self.contact.phone, contact.phone, false);
+        join_lww(&mut self.contact.locale, contact.locale, false);
+        join_lww(&mut self.contact.time_zone, contact.time_zone, false);
+        self.customer_ids.extend(other.customer_ids);
+        self.visitor_ids.extend(other.visitor_ids);
+        if let Some(consent) = other.consent {
+            join_consent(&mut self.consent, consent);
+        }
+        join_lww(&mut self.suppression, other.suppression, true);
+        join_lww(&mut self.acquisition, other.acquisition, true);
+        let (mine, theirs) = (&mut self.engagement, other.engagement);
+        join_min(&mut mine.first_seen_at, theirs.first_seen_at);
+        join_max(&mut mine.last_seen_at, theirs.last_seen_at);
+        join_max(&mut mine.last_viewed_at, theirs.last_viewed_at);
+        join_max(&mut mine.last_delivered_at, theirs.last_delivered_at);
+        join_max(&mut mine.last_opened_at, theirs.last_opened_at);
+        join_max(&mut mine.last_clicked_at, theirs.last_clicked_at);
+        for (id, summary) in other.orders {
+            join_order(self.orders.entry(id).or_default(), summary);
+        }
+        for (id, bought) in other.products {
+            match self.products.get_mut(&id) {
+                Some(mine) => join_bought(mine, bought),
+                None => {
+                    self.products.insert(id, bought);
+                }
+            }
+        }
+        for (key, interest) in other.interests {
+            let mine = self.interests.entry(key).or_default();
+            mine.views = mine.views.saturating_add(interest.views);
+            mine.purchases = mine.purchases.saturating_add(interest.purchases);
+        }
+        self.created_at = self.created_at.min(other.created_at);
+        self.updated_at = self.updated_at.max(other.updated_at);
+    }
+
+    fn touch(&mut self, at: DateTime<Utc>) {
+        self.created_at = self.created_at.min(at);
+        self.updated_at = self.updated_at.max(at);
+    }
+
+    fn apply_customer(&mut self, customer: &Customer, stamp: &Stamp) {
+        let lww = |value: &Option<String>| value.clone().map(|v| Lww::new(v, stamp.clone()));
+        join_lww(&mut self.contact.first_name, lww(&customer.first_name), false);
+        join_lww(&mut self.contact.last_name, lww(&customer.last_name), false);
+        join_lww(&mut self.contact.phone, lww(&customer.phone), false);
+        if let Some(change) = &customer.marketing_consent {
+            let decision = ConsentDecision { state: change.state, source: change.source.clone() };
+            join_consent(
+                &mut self.consent,
+                Lww::new(decision, Stamp { at: change.changed_at, event: stamp.event.clone() }),
+            );
+        }
+    }
+
+    fn apply_order(&mut self, order: &Order, stamp: &Stamp, paid: bool, cancelled: bool) {
+        let summary = self.orders.entry(order.order_id.clone()).or_default();
+        join_min(&mut summary.placed_at, Some(stamp.at));
+        join_lww(&mut summary.total, Some(Lww::new(order.total, stamp.clone())), false);
+        summary.paid |= paid || order.financial_status.as_deref() == Some("paid");
+        summary.fulfilled |= order.fulfillment_status.as_deref() == Some("fulfilled");
+        summary.cancelled |= cancelled || order.cancelled_at.is_some();
+        // Every event of an order carries its lines: count them once, whichever comes first.
+        let count_lines = !summary.lines_counted && !order.line_items.is_empty();
+        summary.lines_counted |= count_lines;
+        for line in &order.line_items {
+            self.record_purchase(line, stamp, count_lines);
+        }
+    }
+
+    /// Names and times join on every order event with lines; quantities count once per order.
+    fn record_purchase(&mut self, line: &LineItem, stamp: &Stamp, count: bool) {
+        let Some(product) = &line.product_id else { return };
+        let offered = BoughtProduct {
+            title: Lww::new(line.title.clone(), stamp.clone()),
+            variant_title: line.variant_title.clone().map(|v| Lww::new(v, stamp.clone())),
+            vendor: line.vendor.clone().map(|v| Lww::new(v, stamp.clone())),
+            first_bought_at: stamp.at,
+            last_bought_at: stamp.at,
+            quantity: if count { u64::from(line.quantity) } else { 0 },
+            orders: u32::from(count),
+        };
+        match self.products.get_mut(product) {
+            Some(mine) => join_bought(mine, offered),
+            None => {
+                self.products.insert(product.clone(), offered);
+            }
+        }
+        if count {
+            let keys = line
+                .categories
+                .iter()
+                .map(|c| format!("category:{c}"))
+                .chain(line.product_type.iter().map(|t| format!("type:{t}")))
+                .chain(line.vendor.iter().map(|v| format!("vendor:{v}")));
+            for key in keys {
+                let interest: &mut Interest = self.interests.entry(key).or_default();
+                interest.purchases = interest.purchases.saturating_add(line.quantity);
+            }
+        }
+    }
+}
+
+/// Latest decision wins; at the same instant, unsubscribing wins over anything else.
+fn join_consent(current: &mut Option<Lww<ConsentDecision>>, offered: Lww<ConsentDecision>) {
+    let rank =
+        |d: &Lww<ConsentDecision>| (d.stamp.at, d.value.state == ConsentState::Unsubscribed, d.stamp.event.clone());
+    if current.as_ref().is_none_or(|c| rank(&offered) > rank(c)) {
+        *current = Some(offered);
+    }
+}
+
+fn join_order(mine: &mut OrderSummary, theirs: OrderSummary) {
+    join_min(&mut mine.placed_at, theirs.placed_at);
+    join_lww(&mut mine.total, theirs.total, false);
+    mine.refunded = match (mine.refunded, theirs.refunded) {
+        (Some(a), Some(b)) if a.currency() == b.currency() => Some(if b.minor() > a.minor() { b } else { a }),
+        (a, b) => a.or(b),
+    };
+    mine.paid |= theirs.paid;
+    mine.fulfilled |= theirs.fulfilled;
+    join_min(&mut mine.delivered_at, theirs.delivered_at);
+    mine.cancelled |= theirs.cancelled;
+    mine.lines_counted |= theirs.lines_counted;
+}
+
+fn join_bought(mine: &mut BoughtProduct, theirs: BoughtProduct) {
+    let mut title = Some(mine.title.clone());
+    join_lww(&mut title, Some(theirs.title), false);
+    if let Some(title) = title {
+        mine.title = title;
+    }
+    join_lww(&mut mine.variant_title, theirs.variant_title, false);
+    join_lww(&mut mine.vendor, theirs.vendor, false);
+    mine.first_bought_at = mine.first_bought_at.min(theirs.first_bought_at);
+    mine.last_bought_at = mine.last_bought_at.max(theirs.last_bought_at);
+    mine.quantity = mine.quantity.saturating_add(theirs.quantity);
+    mine.orders = mine.orders.saturating_add(theirs.orders);
+}
