@@ -4,8 +4,8 @@ use serde_json::Value;
 
 pub const HIDE_OTHERS_SECONDS: i32 = 30;
 
-/// Receives until `expected` messages matching `ours` were seen or `polls` receives came
-/// back without completing them. Matching messages are deleted; the others stay hidden for
+/// Receives until `expected` messages matching `ours` were seen, the queue has no visible
+/// message left, or `polls` receives were made. Matching messages are deleted; the others stay hidden for
 /// [`HIDE_OTHERS_SECONDS`] so that later receives reach past them (a reused local stack
 /// holds earlier runs' messages). Tests reading one queue must not run concurrently.
 pub async fn receive_matching(
@@ -25,7 +25,12 @@ pub async fn receive_matching(
             .visibility_timeout(HIDE_OTHERS_SECONDS)
             .send()
             .await?;
-        for message in out.messages.unwrap_or_default() {
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            // Every message was looked at (the others are hidden): nothing more will come.
+            break;
+        }
+        for message in messages {
             let Ok(body) = serde_json::from_str::<Value>(message.body().unwrap_or_default()) else { continue };
             if ours(&body) {
                 if let Some(handle) = message.receipt_handle() {

@@ -105,7 +105,7 @@ async fn parked_events_are_redriven_onto_the_bus_by_the_queue_source() {
 
     let commerce = stack.targets.rule_for("profile-update", "Commerce").unwrap();
     let arrived =
-        receive_matching(&stack.sqs(), &commerce.queue_url, |e| e["detail"]["marker"] == marker.as_str(), 12, 10)
+        receive_matching(&stack.sqs(), &commerce.queue_url, |e| e["detail"]["marker"] == marker.as_str(), 12, 100)
             .await
             .unwrap();
     assert_eq!(arrived.len(), 12);

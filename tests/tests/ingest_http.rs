@@ -69,7 +69,7 @@ async fn shopify_checkout_and_order_reach_the_rule_targets_exactly_once() {
 
     let ours = |event: &Value| event["detail"]["id"].as_str().is_some_and(|id| id.contains(&run));
     let commerce = stack.targets.rule_for("profile-update", "Commerce").unwrap();
-    let events = receive_matching(&stack.sqs(), &commerce.queue_url, ours, 3, 10).await.unwrap();
+    let events = receive_matching(&stack.sqs(), &commerce.queue_url, ours, 3, 100).await.unwrap();
     let mut kinds: Vec<&str> = events.iter().map(|e| e["detail-type"].as_str().unwrap()).collect();
     kinds.sort_unstable();
     assert_eq!(kinds, ["checkout.started", "order.placed"], "each exactly once, nothing forged");
@@ -82,6 +82,6 @@ async fn shopify_checkout_and_order_reach_the_rule_targets_exactly_once() {
     assert!(order["detail"]["payload"]["line_items"].as_array().is_some_and(|l| !l.is_empty()));
 
     let timer = stack.targets.rule_for("cart-abandon-timer", "Checkouts").unwrap();
-    let timer_events = receive_matching(&stack.sqs(), &timer.queue_url, ours, 2, 10).await.unwrap();
+    let timer_events = receive_matching(&stack.sqs(), &timer.queue_url, ours, 2, 100).await.unwrap();
     assert_eq!(timer_events.len(), 2, "the cart timer sees the checkout and its order");
 }
