@@ -8,7 +8,7 @@ use crate::ports::{
     Claim, Clock, DeliveryLedger, EventPublisher, LedgerError, Mailer, MailerError, ParkingError, ParkingLot,
     ProfileStore, PublishError, ScheduleError, Scheduler, StoreError,
 };
-use crate::profile::{Profile, Version, Versioned};
+use crate::profile::{IdentityKey, Profile, Version, Versioned};
 use crate::schedule::{OneTimeSchedule, ScheduleName};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -23,6 +23,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Default)]
 pub struct MemoryProfileStore {
     items: Mutex<HashMap<(ShopId, ProfileId), Versioned<Profile>>>,
+    identities: Mutex<HashMap<(ShopId, String), ProfileId>>,
+}
+
+impl MemoryProfileStore {
+    /// Every stored profile of a shop.
+    pub fn profiles(&self, shop: &ShopId) -> Vec<Profile> {
+        let mut profiles: Vec<Profile> =
+            lock(&self.items).iter().filter(|((s, _), _)| s == shop).map(|(_, v)| v.value.clone()).collect();
+        profiles.sort_by(|a, b| a.id.cmp(&b.id));
+        profiles
+    }
 }
 
 #[async_trait]
@@ -41,6 +52,29 @@ impl ProfileStore for MemoryProfileStore {
         let version = expected.next();
         items.insert(key, Versioned { value: profile.clone(), version });
         Ok(version)
+    }
+
+    async fn find_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<Option<ProfileId>, StoreError> {
+        Ok(lock(&self.identities).get(&(shop.clone(), key.to_string())).cloned())
+    }
+
+    async fn claim_identity(
+        &self,
+        shop: &ShopId,
+        key: &IdentityKey,
+        profile: &ProfileId,
+    ) -> Result<ProfileId, StoreError> {
+        Ok(lock(&self.identities).entry((shop.clone(), key.to_string())).or_insert_with(|| profile.clone()).clone())
+    }
+
+    async fn move_identity(&self, shop: &ShopId, key: &IdentityKey, profile: &ProfileId) -> Result<(), StoreError> {
+        lock(&self.identities).insert((shop.clone(), key.to_string()), profile.clone());
+        Ok(())
+    }
+
+    async fn delete_profile(&self, shop: &ShopId, id: &ProfileId) -> Result<(), StoreError> {
+        lock(&self.items).remove(&(shop.clone(), id.clone()));
+        Ok(())
     }
 }
 

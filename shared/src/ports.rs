@@ -6,7 +6,7 @@
 use crate::bus::BusEvent;
 use crate::ids::{EventId, ProfileId, ShopId};
 use crate::mail::{OutgoingMail, SentMail};
-use crate::profile::{Profile, Version, Versioned};
+use crate::profile::{IdentityKey, Profile, Version, Versioned};
 use crate::schedule::{OneTimeSchedule, ScheduleName};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,6 +19,9 @@ pub enum StoreError {
     /// Another writer changed the item since it was read: re-read, re-apply, retry.
     #[error("profile was changed concurrently (expected version {expected:?})")]
     Conflict { expected: Version },
+    /// The profile outgrew one item (SPECS: DynamoDB, 400 KB): a limit to raise an alarm on.
+    #[error("profile item would be {size} bytes, over the {limit}-byte item limit")]
+    TooLarge { size: usize, limit: usize },
     #[error("stored item is not a valid {entity}")]
     Corrupt {
         entity: &'static str,
@@ -36,6 +39,23 @@ pub trait ProfileStore: Send + Sync {
     /// Writes `profile` only if the stored version is still `expected` ([`Version::NEW`]:
     /// only if absent). Returns the version now stored.
     async fn save(&self, profile: &Profile, expected: Version) -> Result<Version, StoreError>;
+
+    /// The profile an identity key belongs to.
+    async fn find_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<Option<ProfileId>, StoreError>;
+
+    /// Points `key` at `profile` unless it already points elsewhere; returns the owner.
+    async fn claim_identity(
+        &self,
+        shop: &ShopId,
+        key: &IdentityKey,
+        profile: &ProfileId,
+    ) -> Result<ProfileId, StoreError>;
+
+    /// Points `key` at `profile` whatever it pointed at (after a merge).
+    async fn move_identity(&self, shop: &ShopId, key: &IdentityKey, profile: &ProfileId) -> Result<(), StoreError>;
+
+    /// Deletes the profile item (after it was merged into another).
+    async fn delete_profile(&self, shop: &ShopId, id: &ProfileId) -> Result<(), StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,26 @@
-use lambda_runtime::{Error, run, service_fn};
+//! Wiring: configuration and clients once per cold start, then one handler per event.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use profile_update::{Deps, handle};
+use relance::aws::{DynamoProfileStore, EventBridgePublisher};
+use relance::config::{EnvReader, vars};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     relance::telemetry::init();
-    run(service_fn(handle)).await
-}
-
-async fn handle(
-    event: lambda_runtime::LambdaEvent<aws_lambda_events::eventbridge::EventBridgeEvent<serde_json::Value>>,
-) -> Result<(), Error> {
-    profile_update::handle(event).await.map_err(Error::from)
+    let mut env = EnvReader::from_process();
+    let (table, bus) = (env.required(vars::TABLE), env.required(vars::BUS));
+    env.finish()?;
+    let sdk = relance::aws::load_sdk_config().await;
+    let deps = Arc::new(Deps {
+        store: Box::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
+        publisher: Box::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus)),
+    });
+    run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
+        let deps = deps.clone();
+        async move { handle(event, &deps).await.map(|_| ()).map_err(Error::from) }
+    }))
+    .await
 }

@@ -1,31 +1,71 @@
 //! The profile store on DynamoDB.
 //!
-//! Single-table layout (see README, "Data model"): a profile is the item
-//! `pk = SHOP#<shop>#P#<profile>`, `sk = PROFILE`, with a `version` attribute for
-//! optimistic concurrency. The profile's other items (orders, checkouts, activity) share
-//! its `pk`, so one Query reads a customer and one key prefix erases them.
+//! Single-table layout (see README, "Data model"):
+//! - profile: `pk = SHOP#<shop>#P#<profile>`, `sk = PROFILE`, `version` for optimistic
+//!   concurrency, `gsi2pk = SHOP#<shop>#PROFILES` (a sparse index of a shop's profiles);
+//! - identity map: `pk = SHOP#<shop>#ID#<kind>:<value>`, `sk = ID`, `profile`.
+//!
+//! The profile's other items (orders, checkouts, activity) share its `pk`, so one Query
+//! reads a customer and one key prefix erases them.
 
 use super::boxed;
 use crate::ids::{ProfileId, ShopId};
 use crate::ports::{ProfileStore, StoreError};
+use crate::profile::IdentityKey;
 use crate::profile::{Profile, Version, Versioned};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 pub const PROFILE_SK: &str = "PROFILE";
+/// SPECS: DynamoDB — items are at most 400 KB.
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+/// An item's size as DynamoDB counts it: attribute names plus values (strings and binary by
+/// length, numbers about one byte per two digits plus one, 3 bytes per list or map plus one
+/// per element). Close enough to refuse an item before DynamoDB does, with a clear error.
+pub fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::N(n) => n.len().div_ceil(2) + 1,
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + value_size(v)).sum::<usize>(),
+        AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
+        AttributeValue::Ns(set) => set.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+        AttributeValue::Bs(set) => set.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 0,
+    }
+}
 
 /// Partition key of everything that belongs to one customer.
 pub fn customer_pk(shop: &ShopId, id: &ProfileId) -> String {
     format!("SHOP#{shop}#P#{id}")
 }
 
+fn identity_pk(shop: &ShopId, key: &IdentityKey) -> String {
+    format!("SHOP#{shop}#ID#{key}")
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
 #[derive(Serialize, Deserialize)]
 struct ProfileItem {
     pk: String,
     sk: String,
+    /// The shop's sparse profile index (GSI `gsi2`): shop erasure and nightly scoring.
+    gsi2pk: String,
+    gsi2sk: String,
     version: u64,
     #[serde(flatten)]
     profile: Profile,
@@ -39,6 +79,33 @@ pub struct DynamoProfileStore {
 impl DynamoProfileStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
+    }
+
+    /// The profile item and the condition that it is still at `expected`.
+    fn profile_put(&self, profile: &Profile, expected: Version) -> Result<Put, StoreError> {
+        let item = ProfileItem {
+            pk: customer_pk(&profile.shop, &profile.id),
+            sk: PROFILE_SK.to_owned(),
+            gsi2pk: format!("SHOP#{}#PROFILES", profile.shop),
+            gsi2sk: profile.id.to_string(),
+            version: expected.next().0,
+            profile: profile.clone(),
+        };
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt { entity: "profile", source: boxed(e) })?;
+        // Refused here with a clear error rather than by DynamoDB with a generic one.
+        let size = item_size(&item);
+        if size > MAX_ITEM_BYTES {
+            return Err(StoreError::TooLarge { size, limit: MAX_ITEM_BYTES });
+        }
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
+        let put = if expected == Version::NEW {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("version = :expected")
+                .expression_attribute_values(":expected", AttributeValue::N(expected.0.to_string()))
+        };
+        put.build().map_err(|e| StoreError::Backend(boxed(e)))
     }
 }
 
@@ -65,29 +132,187 @@ impl ProfileStore for DynamoProfileStore {
 
     #[tracing::instrument(skip(self, profile), fields(shop = %profile.shop, profile = %profile.id))]
     async fn save(&self, profile: &Profile, expected: Version) -> Result<Version, StoreError> {
-        let next = expected.next();
-        let item = ProfileItem {
-            pk: customer_pk(&profile.shop, &profile.id),
-            sk: PROFILE_SK.to_owned(),
-            version: next.0,
-            profile: profile.clone(),
-        };
-        let item =
-            serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt { entity: "profile", source: boxed(e) })?;
-        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        let request = if expected == Version::NEW {
-            request.condition_expression("attribute_not_exists(pk)")
-        } else {
-            request
-                .condition_expression("version = :expected")
-                .expression_attribute_values(":expected", AttributeValue::N(expected.0.to_string()))
-        };
+        let put = self.profile_put(profile, expected)?;
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(put.item))
+            .set_condition_expression(put.condition_expression)
+            .set_expression_attribute_values(put.expression_attribute_values);
         match request.send().await {
-            Ok(_) => Ok(next),
+            Ok(_) => Ok(expected.next()),
             Err(err) => match err.into_service_error() {
                 PutItemError::ConditionalCheckFailedException(_) => Err(StoreError::Conflict { expected }),
                 other => Err(StoreError::Backend(boxed(other))),
             },
         }
+    }
+
+    async fn find_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<Option<ProfileId>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(identity_pk(shop, key)))
+            .key("sk", s("ID"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::Backend(boxed(e)))?;
+        output.item.as_ref().and_then(|item| item.get("profile")).map(owner).transpose()
+    }
+
+    async fn claim_identity(
+        &self,
+        shop: &ShopId,
+        key: &IdentityKey,
+        profile: &ProfileId,
+    ) -> Result<ProfileId, StoreError> {
+        let claimed = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(identity_pk(shop, key)))
+            .item("sk", s("ID"))
+            .item("profile", s(profile.as_str()))
+            .condition_expression("attribute_not_exists(pk) OR #profile = :profile")
+            .expression_attribute_names("#profile", "profile")
+            .expression_attribute_values(":profile", s(profile.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match claimed {
+            Ok(_) => Ok(profile.clone()),
+            Err(err) => match err.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(failed) => {
+                    let current = failed.item.as_ref().and_then(|item| item.get("profile"));
+                    current.map(owner).transpose()?.ok_or_else(|| StoreError::Corrupt {
+                        entity: "identity map",
+                        source: "no profile attribute".into(),
+                    })
+                }
+                other => Err(StoreError::Backend(boxed(other))),
+            },
+        }
+    }
+
+    async fn move_identity(&self, shop: &ShopId, key: &IdentityKey, profile: &ProfileId) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(identity_pk(shop, key)))
+            .item("sk", s("ID"))
+            .item("profile", s(profile.as_str()))
+            .send()
+            .await
+            .map_err(|e| StoreError::Backend(boxed(e)))?;
+        Ok(())
+    }
+
+    async fn delete_profile(&self, shop: &ShopId, id: &ProfileId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(customer_pk(shop, id)))
+            .key("sk", s(PROFILE_SK))
+            .send()
+            .await
+            .map_err(|e| StoreError::Backend(boxed(e)))?;
+        Ok(())
+    }
+}
+
+fn owner(value: &AttributeValue) -> Result<ProfileId, StoreError> {
+    let text = value
+        .as_s()
+        .map_err(|_| StoreError::Corrupt { entity: "identity map", source: "profile is not a string".into() })?;
+    ProfileId::parse(text.as_str()).map_err(|e| StoreError::Corrupt { entity: "identity map", source: boxed(e) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Event, Identity, LineItem, Order, Payload, Platform, SCHEMA_VERSION};
+    use crate::ids::{Email, EventId, ExternalId};
+    use crate::money::{Currency, Money};
+    use chrono::{Duration, TimeZone, Utc};
+
+    /// A customer with 1,000 orders of 3 lines each (12 distinct products), and the full
+    /// window of applied-event ids.
+    fn heavy_customer() -> Profile {
+        let t0 = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap();
+        let shop = ShopId::parse("a-long-shop-name.myshopify.com").unwrap();
+        let mut profile =
+            Profile::new(shop.clone(), ProfileId::parse("e0123456789abcdef0123456789abcdef").unwrap(), t0);
+        let eur = Currency::parse("EUR").unwrap();
+        for n in 0..1_000u32 {
+            let lines = (0..3)
+                .map(|l| LineItem {
+                    product_id: Some(
+                        ExternalId::parse(format!("{}", 8_000_000_000_000u64 + u64::from((n + l) % 12))).unwrap(),
+                    ),
+                    variant_id: None,
+                    sku: Some(format!("SKU-{l}")),
+                    title: "Cuvée des Vignes, millésime 2024".into(),
+                    variant_title: Some("75 cl".into()),
+                    quantity: 2,
+                    unit_price: Money::from_minor(2490, eur),
+                    vendor: Some("Domaine de la Relance".into()),
+                    product_type: Some("Vin rouge".into()),
+                    categories: vec!["vins-rouges".into(), "bourgogne".into()],
+                    image_url: None,
+                })
+                .collect();
+            let event = Event {
+                schema_version: SCHEMA_VERSION,
+                id: EventId::parse(format!("shopify:{shop}:0b8c3f7a-4e2d-4a61-9d5e-{n:012}")).unwrap(),
+                shop: shop.clone(),
+                platform: Platform::Shopify,
+                occurred_at: t0 + Duration::hours(i64::from(n) * 30),
+                received_at: t0 + Duration::hours(i64::from(n) * 30),
+                identity: Identity { email: Some(Email::parse("anne@example.fr").unwrap()), ..Identity::default() },
+                context: Default::default(),
+                payload: Payload::OrderPlaced(Order {
+                    order_id: ExternalId::parse(format!("{}", 5_000_000_000_000u64 + u64::from(n))).unwrap(),
+                    name: Some(format!("#{}", 1000 + n)),
+                    checkout_token: None,
+                    cart_token: None,
+                    line_items: lines,
+                    subtotal: None,
+                    total: Money::from_minor(14_940, eur),
+                    total_discounts: None,
+                    discount_codes: vec![],
+                    financial_status: Some("paid".into()),
+                    fulfillment_status: None,
+                    cancelled_at: None,
+                }),
+            };
+            profile.apply(&event);
+        }
+        // The applied-id window at its cap, with ids as long as real ones.
+        for n in 0..crate::profile::APPLIED_MAX {
+            let id = EventId::parse(format!("shopify:{shop}:0b8c3f7a-4e2d-4a61-9d5e-{n:012}")).unwrap();
+            profile.remember_applied(&id, t0 + Duration::days(3000));
+        }
+        profile
+    }
+
+    #[test]
+    fn a_customer_with_a_thousand_orders_fits_in_one_profile_item() {
+        let profile = heavy_customer();
+        assert_eq!(profile.stats().orders, 1_000);
+        let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(ProfileItem {
+            pk: customer_pk(&profile.shop, &profile.id),
+            sk: PROFILE_SK.to_owned(),
+            gsi2pk: format!("SHOP#{}#PROFILES", profile.shop),
+            gsi2sk: profile.id.to_string(),
+            version: 1,
+            profile,
+        })
+        .unwrap();
+        let size = item_size(&item);
+        println!("profile item with 1,000 orders: {size} bytes");
+        assert!(size < MAX_ITEM_BYTES, "{size} bytes");
     }
 }

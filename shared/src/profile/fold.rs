@@ -3,7 +3,9 @@
 //! Both are joins over the lattice fields, so they commute: the order events arrive in never
 //! changes the result. See the module doc of [`super`] for the one exception (view counts).
 
-use super::{BoughtProduct, ConsentDecision, ConsentState, Interest, OrderSummary, Profile, SuppressionReason};
+use super::{
+    BoughtProduct, ConsentDecision, ConsentState, Interest, OrderSummary, Profile, SuppressionReason, TimedMoney,
+};
 use crate::events::{Customer, Event, LineItem, Order, Payload};
 use crate::lattice::{Lww, Stamp, join_lww, join_max, join_min};
 use crate::money::Money;
@@ -152,6 +154,10 @@ impl Profile {
         }
         self.created_at = self.created_at.min(other.created_at);
         self.updated_at = self.updated_at.max(other.updated_at);
+        // What either profile applied, the merged one has applied.
+        for (key, at) in other.applied {
+            self.remember_fingerprint(key, at);
+        }
     }
 
     fn touch(&mut self, at: DateTime<Utc>) {
@@ -176,7 +182,7 @@ impl Profile {
     fn apply_order(&mut self, order: &Order, stamp: &Stamp, paid: bool, cancelled: bool) {
         let summary = self.orders.entry(order.order_id.clone()).or_default();
         join_min(&mut summary.placed_at, Some(stamp.at));
-        join_lww(&mut summary.total, Some(Lww::new(order.total, stamp.clone())), false);
+        TimedMoney::join(&mut summary.total, Some(TimedMoney { at: stamp.at, amount: order.total }));
         summary.paid |= paid || order.financial_status.as_deref() == Some("paid");
         summary.fulfilled |= order.fulfillment_status.as_deref() == Some("fulfilled");
         summary.cancelled |= cancelled || order.cancelled_at.is_some();
@@ -232,7 +238,7 @@ fn join_consent(current: &mut Option<Lww<ConsentDecision>>, offered: Lww<Consent
 
 fn join_order(mine: &mut OrderSummary, theirs: OrderSummary) {
     join_min(&mut mine.placed_at, theirs.placed_at);
-    join_lww(&mut mine.total, theirs.total, false);
+    TimedMoney::join(&mut mine.total, theirs.total);
     mine.refunded = match (mine.refunded, theirs.refunded) {
         (Some(a), Some(b)) if a.currency() == b.currency() => Some(if b.minor() > a.minor() { b } else { a }),
         (a, b) => a.or(b),

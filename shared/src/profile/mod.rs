@@ -4,16 +4,21 @@
 //! event's time and id, an earliest or latest time, a set, or a map of per-order summaries whose
 //! status only moves forward. Folding a set of events therefore gives the same profile in any
 //! order, and two profiles of one person merge by the same join ([`Profile::merge`]). Exact
-//! duplicates are the store's business (an applied-event marker per event): the only
-//! non-idempotent fields are the view counts of [`Interest`].
+//! duplicates are caught before folding: the only
+//! non-idempotent fields are the view counts of [`Interest`]; the use case keeps them exact
+//! with the profile's applied-event ids ([`Profile::applied`]).
 
 mod fold;
+mod identity;
+pub mod service;
 mod stats;
 
+pub use fold::MailSignal;
+pub use identity::IdentityKey;
 pub use stats::{Stats, Status};
 
 use crate::events::Acquisition;
-use crate::ids::{Email, ExternalId, ProfileId, ShopId, VisitorId};
+use crate::ids::{Email, EventId, ExternalId, ProfileId, ShopId, VisitorId};
 use crate::lattice::Lww;
 use crate::money::Money;
 use chrono::{DateTime, Utc};
@@ -54,7 +59,19 @@ pub struct Profile {
     pub interests: BTreeMap<String, Interest>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Events already applied (64-bit fingerprint of the id → Unix seconds received), so a
+    /// redelivery changes nothing. Kept in the profile item itself, so that "apply and
+    /// remember" is one conditional write; bounded by [`APPLIED_WINDOW`] and [`APPLIED_MAX`]
+    /// (about 40 KB). Bookkeeping, not customer data.
+    #[serde(default)]
+    pub applied: BTreeMap<String, i64>,
 }
+
+/// Redeliveries come within hours (Shopify retries over 4 hours; a late delivery within a
+/// day): two weeks of applied ids covers them with a wide margin.
+pub const APPLIED_WINDOW: chrono::Duration = chrono::Duration::days(14);
+/// At most this many applied ids are kept, the oldest dropped first.
+pub const APPLIED_MAX: usize = 1_500;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
@@ -104,20 +121,51 @@ pub struct Engagement {
     pub last_clicked_at: Option<DateTime<Utc>>,
 }
 
-/// What the profile keeps of one order.
+/// What the profile keeps of one order: small, since a loyal customer has a thousand.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderSummary {
     /// When it was placed (the earliest time any of its events names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placed_at: Option<DateTime<Utc>>,
-    pub total: Option<Lww<Money>>,
+    /// The latest total stated (edits change it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<TimedMoney>,
     /// Refunded so far: the largest amount any refund event reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refunded: Option<Money>,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub paid: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub fulfilled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub cancelled: bool,
     /// Set once the order's lines have been counted into products and interests.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub lines_counted: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// An amount and when it was stated. The later statement wins; at the same instant, the
+/// larger amount (an arbitrary but deterministic choice, so any arrival order agrees).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimedMoney {
+    pub at: DateTime<Utc>,
+    pub amount: Money,
+}
+
+impl TimedMoney {
+    pub fn join(current: &mut Option<TimedMoney>, offered: Option<TimedMoney>) {
+        let Some(offered) = offered else { return };
+        let key = |t: &TimedMoney| (t.at, t.amount.minor(), t.amount.currency());
+        if current.as_ref().is_none_or(|c| key(&offered) > key(c)) {
+            *current = Some(offered);
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,6 +212,30 @@ impl Profile {
             interests: BTreeMap::new(),
             created_at: now,
             updated_at: now,
+            applied: BTreeMap::new(),
+        }
+    }
+
+    pub fn was_applied(&self, event: &EventId) -> bool {
+        self.applied.contains_key(&fingerprint(event))
+    }
+
+    /// Remembers `event`, forgetting ids older than the window or beyond the cap.
+    pub fn remember_applied(&mut self, event: &EventId, received_at: DateTime<Utc>) {
+        self.remember_fingerprint(fingerprint(event), received_at.timestamp());
+    }
+
+    pub(crate) fn remember_fingerprint(&mut self, key: String, at: i64) {
+        self.applied.insert(key, at);
+        let newest = self.applied.values().max().copied().unwrap_or(at);
+        self.applied.retain(|_, seen| newest - *seen <= APPLIED_WINDOW.num_seconds());
+        while self.applied.len() > APPLIED_MAX {
+            let Some(oldest) =
+                self.applied.iter().min_by_key(|(k, seen)| (**seen, (*k).clone())).map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.applied.remove(&oldest);
         }
     }
 
@@ -202,5 +274,13 @@ impl Version {
     }
 }
 
+/// 16 hex digits of SHA-256: collisions are out of reach at a few thousand ids.
+fn fingerprint(event: &EventId) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(event.as_str().as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod service_tests;
 #[cfg(test)]
 mod tests;

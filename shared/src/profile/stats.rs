@@ -43,9 +43,9 @@ impl Profile {
         for summary in self.orders.values().filter(|o| !o.cancelled) {
             let Some(total) = &summary.total else { continue };
             orders += 1;
-            let currency = total.value.currency();
+            let currency = total.amount.currency();
             let refunded = summary.refunded.filter(|r| r.currency() == currency).map_or(0, |r| r.minor());
-            *spend.entry(currency).or_default() += total.value.minor().saturating_sub(refunded);
+            *spend.entry(currency).or_default() += total.amount.minor().saturating_sub(refunded);
             *counts.entry(currency).or_default() += 1;
             if let Some(at) = summary.placed_at {
                 first = Some(first.map_or(at, |f| f.min(at)));

@@ -6,7 +6,6 @@ use crate::events::{
 use crate::ids::EventId;
 use crate::lattice::Stamp;
 use crate::money::Currency;
-use crate::profile::fold::MailSignal;
 use chrono::{Duration, TimeZone};
 use proptest::prelude::*;
 use std::collections::HashSet;
@@ -266,4 +265,20 @@ fn strip_tallies(mut profile: Profile) -> Profile {
         interest.purchases = 0;
     }
     profile
+}
+
+#[test]
+fn applied_ids_are_kept_for_the_window_and_up_to_the_cap() {
+    let mut profile = fresh();
+    let id = |n: usize| EventId::parse(format!("e{n}")).unwrap();
+    profile.remember_applied(&id(0), t0());
+    profile.remember_applied(&id(1), t0() + APPLIED_WINDOW);
+    assert!(profile.was_applied(&id(0)) && profile.was_applied(&id(1)), "inside the window");
+    profile.remember_applied(&id(2), t0() + APPLIED_WINDOW + Duration::seconds(1));
+    assert!(!profile.was_applied(&id(0)), "older than the window is forgotten");
+    for n in 3..APPLIED_MAX + 10 {
+        profile.remember_applied(&id(n), t0() + APPLIED_WINDOW + Duration::seconds(n as i64));
+    }
+    assert_eq!(profile.applied.len(), APPLIED_MAX);
+    assert!(!profile.was_applied(&id(2)) && profile.was_applied(&id(APPLIED_MAX + 9)), "the oldest go first");
 }

@@ -1,0 +1,208 @@
+//! Applying a canonical event to the right profile: the use case behind profile-update.
+//!
+//! 1. Resolve: every identity key of the event (customer id, e-mail, visitor id, and the
+//!    order it is about) is looked up; the strongest key's profile is the target, or a new profile whose id is derived
+//!    from that key. Keys not yet known are claimed for it (a conditional write decides
+//!    between concurrent first events).
+//! 2. Merge: other profiles the keys point at (an anonymous visitor who just identified) are
+//!    joined into the target, their keys moved, their profile item deleted.
+//! 3. Apply: read, fold, remember the event id in the profile, and write back conditioned
+//!    on the version read — one atomic write; a concurrent writer makes it fail and it is
+//!    retried (with jittered backoff) on a fresh read; an already-applied event changes
+//!    nothing.
+//! 4. Derived events (profile created, first order, order delivered, consent changed) are
+//!    published before the write: at least once, each naming its cause event for consumers
+//!    to de-duplicate.
+
+use super::{ConsentState, IdentityKey, Profile, Version};
+use crate::bus::{BusEvent, SOURCE_PROFILE};
+use crate::events::{Event, Payload};
+use crate::ids::{ProfileId, ShopId};
+use crate::ports::{EventPublisher, ProfileStore, PublishError, StoreError};
+use std::collections::BTreeSet;
+
+/// Writers racing on one profile retry this many times before giving up (and letting
+/// Lambda retry the whole event), backing off with jitter so they stop colliding.
+const MAX_ATTEMPTS: u32 = 20;
+const FIRST_BACKOFF_MS: u64 = 10;
+const MAX_BACKOFF_MS: u64 = 200;
+
+/// Exponential backoff with jitter derived from the event id, so concurrent writers of one
+/// profile spread out deterministically.
+async fn back_off(event: &crate::ids::EventId, attempt: u32) {
+    let ceiling = (FIRST_BACKOFF_MS << attempt.min(5)).min(MAX_BACKOFF_MS);
+    let seed = event.as_str().bytes().fold(u64::from(attempt).wrapping_add(0x9E37_79B9), |h, b| {
+        h.rotate_left(5) ^ u64::from(b).wrapping_mul(0x100_0000_01B3)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(ceiling / 2 + seed % (ceiling / 2 + 1))).await;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error("profile {0} kept changing under {MAX_ATTEMPTS} attempts")]
+    Contention(ProfileId),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// Applied; these derived events were published.
+    Changed { profile: ProfileId, derived: Vec<String> },
+    /// Already applied before (a redelivery).
+    Duplicate { profile: ProfileId },
+    /// The event names nobody (a cart without identity): nothing to apply it to.
+    NoIdentity,
+}
+
+pub async fn apply_event(
+    store: &dyn ProfileStore,
+    publisher: &dyn EventPublisher,
+    event: &Event,
+) -> Result<Applied, ApplyError> {
+    let shop = &event.shop;
+    let keys = IdentityKey::of(event);
+    let Some(strongest) = keys.first() else { return Ok(Applied::NoIdentity) };
+    let target = resolve(store, shop, &keys, strongest).await?;
+
+    for attempt in 0..MAX_ATTEMPTS {
+        let (mut profile, version) = match store.load(shop, &target).await? {
+            Some(current) => (current.value, current.version),
+            None => (Profile::new(shop.clone(), target.clone(), event.occurred_at), Version::NEW),
+        };
+        if profile.was_applied(&event.id) {
+            return Ok(Applied::Duplicate { profile: target });
+        }
+        let before = (version != Version::NEW).then(|| profile.clone());
+        profile.apply(event);
+        profile.remember_applied(&event.id, event.received_at);
+        let derived = derived_events(before.as_ref(), &profile, event);
+        if !derived.is_empty() {
+            publisher.publish(&derived).await?;
+        }
+        match store.save(&profile, version).await {
+            Ok(_) => {
+                let derived = derived.into_iter().map(|d| d.detail_type).collect();
+                return Ok(Applied::Changed { profile: target, derived });
+            }
+            Err(StoreError::Conflict { .. }) => back_off(&event.id, attempt).await,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApplyError::Contention(target))
+}
+
+/// The profile the event belongs to, after claiming its keys and merging any other
+/// profile they pointed at.
+async fn resolve(
+    store: &dyn ProfileStore,
+    shop: &ShopId,
+    keys: &[IdentityKey],
+    strongest: &IdentityKey,
+) -> Result<ProfileId, ApplyError> {
+    let mut known = Vec::new();
+    for key in keys {
+        if let Some(owner) = store.find_identity(shop, key).await? {
+            known.push(owner);
+        }
+    }
+    let target = known.first().cloned().unwrap_or_else(|| strongest.derived_profile_id());
+    let mut others: BTreeSet<ProfileId> = known.into_iter().filter(|p| *p != target).collect();
+    for key in keys {
+        let owner = store.claim_identity(shop, key, &target).await?;
+        if owner != target {
+            others.insert(owner);
+        }
+    }
+    for other in others {
+        merge_into(store, shop, &target, &other).await?;
+    }
+    Ok(target)
+}
+
+/// Joins profile `from` into `into`, moves its keys, deletes it.
+async fn merge_into(
+    store: &dyn ProfileStore,
+    shop: &ShopId,
+    into: &ProfileId,
+    from: &ProfileId,
+) -> Result<(), ApplyError> {
+    let Some(source) = store.load(shop, from).await? else { return Ok(()) };
+    let source = source.value;
+    for attempt in 0..MAX_ATTEMPTS {
+        let (mut target, version) = match store.load(shop, into).await? {
+            Some(current) => (current.value, current.version),
+            None => (Profile::new(shop.clone(), into.clone(), source.created_at), Version::NEW),
+        };
+        target.merge(source.clone());
+        match store.save(&target, version).await {
+            Ok(_) => {
+                let keys = source
+                    .customer_ids
+                    .iter()
+                    .cloned()
+                    .map(IdentityKey::Customer)
+                    .chain(source.email().cloned().map(IdentityKey::Email))
+                    .chain(source.visitor_ids.iter().cloned().map(IdentityKey::Visitor))
+                    .chain(source.orders.keys().cloned().map(IdentityKey::Order));
+                for key in keys {
+                    store.move_identity(shop, &key, into).await?;
+                }
+                store.delete_profile(shop, from).await?;
+                tracing::info!(%shop, from = %from, into = %into, "profiles merged");
+                return Ok(());
+            }
+            Err(StoreError::Conflict { .. }) => {
+                let id = crate::ids::EventId::parse(format!("merge:{from}"))
+                    .map_err(|e| StoreError::Backend(Box::new(e)))?;
+                back_off(&id, attempt).await;
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApplyError::Contention(into.clone()))
+}
+
+/// Facts programs trigger on, from the change one event made.
+fn derived_events(before: Option<&Profile>, after: &Profile, cause: &Event) -> Vec<BusEvent> {
+    let mut kinds = Vec::new();
+    if before.is_none() {
+        kinds.push("profile.created");
+    }
+    let orders_before = before.map_or(0, |p| p.stats().orders);
+    if orders_before == 0 && after.stats().orders > 0 {
+        kinds.push("order.first");
+    }
+    if let Payload::OrderDelivered(fulfillment) = &cause.payload {
+        let was = before.and_then(|p| p.orders.get(&fulfillment.order_id)).and_then(|o| o.delivered_at);
+        if was.is_none() {
+            kinds.push("order.delivered");
+        }
+    }
+    let consent_before = before.map_or(ConsentState::Unknown, Profile::consent_state);
+    if consent_before != after.consent_state() {
+        kinds.push("consent.changed");
+    }
+    kinds
+        .into_iter()
+        .map(|kind| BusEvent {
+            source: SOURCE_PROFILE.to_owned(),
+            detail_type: kind.to_owned(),
+            time: cause.occurred_at,
+            detail: serde_json::json!({
+                "shop": after.shop,
+                "profile": after.id,
+                "cause": cause.id,
+                "status": after.stats().status,
+                "consent": after.consent_state(),
+                "order_id": match &cause.payload {
+                    Payload::OrderDelivered(f) => Some(f.order_id.as_str()),
+                    Payload::OrderPlaced(o) | Payload::OrderPaid(o) => Some(o.order_id.as_str()),
+                    _ => None,
+                },
+            }),
+        })
+        .collect()
+}
