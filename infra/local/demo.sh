@@ -19,6 +19,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# A fresh stack, so the summary counts this run only.
+infra/local/stack.sh down >/dev/null
 infra/local/stack.sh up
 port="$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 
