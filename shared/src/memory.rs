@@ -76,6 +76,30 @@ impl ProfileStore for MemoryProfileStore {
         lock(&self.items).remove(&(shop.clone(), id.clone()));
         Ok(())
     }
+
+    async fn delete_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<(), StoreError> {
+        lock(&self.identities).remove(&(shop.clone(), key.to_string()));
+        Ok(())
+    }
+
+    async fn erase_shop(&self, shop: &ShopId) -> Result<usize, StoreError> {
+        let mut items = lock(&self.items);
+        let mut identities = lock(&self.identities);
+        let before = items.len() + identities.len();
+        items.retain(|(s, _), _| s != shop);
+        identities.retain(|(s, _), _| s != shop);
+        Ok(before - items.len() - identities.len())
+    }
+}
+
+impl MemoryProfileStore {
+    /// Identity keys (as text) still mapped for a shop.
+    pub fn identity_keys(&self, shop: &ShopId) -> Vec<String> {
+        let mut keys: Vec<String> =
+            lock(&self.identities).keys().filter(|(s, _)| s == shop).map(|(_, k)| k.clone()).collect();
+        keys.sort();
+        keys
+    }
 }
 
 /// Records every published event in order; can be told to refuse, like a bus outage.

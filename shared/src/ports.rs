@@ -54,8 +54,14 @@ pub trait ProfileStore: Send + Sync {
     /// Points `key` at `profile` whatever it pointed at (after a merge).
     async fn move_identity(&self, shop: &ShopId, key: &IdentityKey, profile: &ProfileId) -> Result<(), StoreError>;
 
-    /// Deletes the profile item (after it was merged into another).
+    /// Deletes the profile item (after it was merged into another, or on erasure).
     async fn delete_profile(&self, shop: &ShopId, id: &ProfileId) -> Result<(), StoreError>;
+
+    /// Deletes an identity-map item (erasure).
+    async fn delete_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<(), StoreError>;
+
+    /// Deletes every item of the shop, whatever it is; returns how many (shop erasure).
+    async fn erase_shop(&self, shop: &ShopId) -> Result<usize, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

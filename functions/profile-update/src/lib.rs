@@ -1,20 +1,23 @@
 //! profile-update: applies canonical events to the unified customer profile.
 //!
-//! Commerce events (`relance.ingest`) go through [`relance::profile::service::apply_event`].
-//! GDPR requests and SES mail events are routed here too but handled by the issues that
-//! build them; until then they fail, so they wait in the dead-letter queue instead of being
-//! acknowledged and lost.
+//! Commerce events (`relance.ingest`) go through [`relance::profile::service::apply_event`];
+//! GDPR requests through [`relance::profile::gdpr`]: erasures delete, a data request
+//! publishes the export as `gdpr.export_ready` on the bus. SES mail events are routed here
+//! too but handled with send-mail's issue; until then they fail, so they wait in the
+//! dead-letter queue instead of being acknowledged and lost.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
-use relance::bus::SOURCE_INGEST;
+use relance::bus::{BusEvent, SOURCE_INGEST, SOURCE_PROFILE};
 use relance::events::{Event, Payload};
-use relance::ports::{EventPublisher, ProfileStore};
+use relance::ports::{EventPublisher, ProfileStore, PublishError, StoreError};
+use relance::profile::gdpr::{erase_customer, export_customer};
 use relance::profile::service::{Applied, ApplyError, apply_event};
+use std::sync::Arc;
 
 pub struct Deps {
-    pub store: Box<dyn ProfileStore>,
-    pub publisher: Box<dyn EventPublisher>,
+    pub store: Arc<dyn ProfileStore>,
+    pub publisher: Arc<dyn EventPublisher>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,26 +29,56 @@ pub enum HandleError {
     Unsupported { source_name: String, detail_type: String },
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    #[error("GDPR request failed")]
+    Gdpr(#[from] StoreError),
+    #[error("could not publish the export")]
+    Export(#[from] PublishError),
+}
+
+/// What happened to an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Applied(Applied),
+    Erased { profiles: usize },
+    Exported { profiles: usize },
 }
 
 #[tracing::instrument(skip_all, fields(id = ?event.payload.id, detail_type = %event.payload.detail_type))]
 pub async fn handle(
     event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
     deps: &Deps,
-) -> Result<Applied, HandleError> {
+) -> Result<Outcome, HandleError> {
     let envelope = event.payload;
-    let unsupported =
-        || HandleError::Unsupported { source_name: envelope.source.clone(), detail_type: envelope.detail_type.clone() };
     if envelope.source != SOURCE_INGEST {
-        return Err(unsupported());
+        return Err(HandleError::Unsupported { source_name: envelope.source, detail_type: envelope.detail_type });
     }
-    let canonical: Event = serde_json::from_value(envelope.detail.clone()).map_err(HandleError::Malformed)?;
-    if matches!(canonical.payload, Payload::DataRequested(_) | Payload::CustomerRedacted(_) | Payload::ShopRedacted) {
-        return Err(unsupported());
-    }
-    let applied = apply_event(deps.store.as_ref(), deps.publisher.as_ref(), &canonical).await?;
-    tracing::info!(shop = %canonical.shop, event = %canonical.id, outcome = ?applied, "applied");
-    Ok(applied)
+    let canonical: Event = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
+    let store = deps.store.as_ref();
+    let outcome = match &canonical.payload {
+        Payload::CustomerRedacted(redact) => {
+            Outcome::Erased { profiles: erase_customer(store, &canonical, redact).await?.profiles.len() }
+        }
+        Payload::ShopRedacted => Outcome::Erased { profiles: store.erase_shop(&canonical.shop).await? },
+        Payload::DataRequested(request) => {
+            let id = request.request_id.as_ref().map(ToString::to_string);
+            let export = export_customer(store, &canonical, id).await?;
+            let profiles = export.profiles.len();
+            // Delivered on the bus, for the shop's own rule (mail to the DPO, S3, ticket…).
+            let detail = serde_json::to_value(&export).map_err(HandleError::Malformed)?;
+            deps.publisher
+                .publish(&[BusEvent {
+                    source: SOURCE_PROFILE.to_owned(),
+                    detail_type: "gdpr.export_ready".to_owned(),
+                    time: canonical.occurred_at,
+                    detail,
+                }])
+                .await?;
+            Outcome::Exported { profiles }
+        }
+        _ => Outcome::Applied(apply_event(store, deps.publisher.as_ref(), &canonical).await?),
+    };
+    tracing::info!(shop = %canonical.shop, event = %canonical.id, ?outcome, "handled");
+    Ok(outcome)
 }
 
 #[cfg(test)]
@@ -60,7 +93,7 @@ mod tests {
     }
 
     fn deps() -> Deps {
-        Deps { store: Box::new(MemoryProfileStore::default()), publisher: Box::new(RecordingPublisher::default()) }
+        Deps { store: Arc::new(MemoryProfileStore::default()), publisher: Arc::new(RecordingPublisher::default()) }
     }
 
     #[tokio::test]
@@ -75,17 +108,39 @@ mod tests {
             "consent.changed",
         ] {
             let outcome = handle(sample(name), &deps).await.unwrap();
-            assert!(matches!(outcome, Applied::Changed { .. }), "{name}: {outcome:?}");
+            assert!(matches!(outcome, Outcome::Applied(Applied::Changed { .. })), "{name}: {outcome:?}");
         }
-        assert!(matches!(handle(sample("order.placed"), &deps).await.unwrap(), Applied::Duplicate { .. }));
-        assert_eq!(handle(sample("cart.updated"), &deps).await.unwrap(), Applied::NoIdentity);
+        let again = handle(sample("order.placed"), &deps).await.unwrap();
+        assert!(matches!(again, Outcome::Applied(Applied::Duplicate { .. })));
+        assert_eq!(handle(sample("cart.updated"), &deps).await.unwrap(), Outcome::Applied(Applied::NoIdentity));
     }
 
     #[tokio::test]
-    async fn gdpr_requests_fail_loudly_until_erasure_and_export_land() {
-        for name in ["gdpr.customer_redacted", "gdpr.shop_redacted", "gdpr.data_requested"] {
-            let err = handle(sample(name), &deps()).await.unwrap_err();
-            assert!(matches!(err, HandleError::Unsupported { .. }), "{name}: {err}");
-        }
+    async fn gdpr_samples_erase_and_export_through_the_handler() {
+        let publisher = std::sync::Arc::new(RecordingPublisher::default());
+        let store = std::sync::Arc::new(MemoryProfileStore::default());
+        let deps = Deps { store: store.clone(), publisher: publisher.clone() };
+        // The person the Shopify compliance samples name (customer 191167, john@example.com).
+        let mut signup = sample("customer.signed_up");
+        signup.payload.detail["identity"] = serde_json::json!({ "email": "john@example.com", "customer_id": "191167" });
+        handle(signup, &deps).await.unwrap();
+
+        let exported = handle(sample("gdpr.data_requested"), &deps).await.unwrap();
+        assert_eq!(exported, Outcome::Exported { profiles: 1 });
+        let export = publisher.events().into_iter().find(|e| e.detail_type == "gdpr.export_ready").unwrap();
+        assert_eq!(export.detail["profiles"][0]["contact"]["email"]["value"], "john@example.com");
+
+        assert_eq!(handle(sample("gdpr.customer_redacted"), &deps).await.unwrap(), Outcome::Erased { profiles: 1 });
+        let shop = relance::ids::ShopId::parse("demo.myshopify.com").unwrap();
+        assert!(store.profiles(&shop).is_empty());
+        assert!(store.identity_keys(&shop).is_empty(), "{:?}", store.identity_keys(&shop));
+        assert!(matches!(handle(sample("gdpr.shop_redacted"), &deps).await.unwrap(), Outcome::Erased { .. }));
+    }
+
+    #[tokio::test]
+    async fn mail_events_fail_loudly_until_send_mail_records_them() {
+        let mut event = sample("order.placed");
+        event.payload.source = "aws.ses".to_owned();
+        assert!(matches!(handle(event, &deps()).await, Err(HandleError::Unsupported { .. })));
     }
 }

@@ -15,8 +15,8 @@ async fn main() -> Result<(), Error> {
     env.finish()?;
     let sdk = relance::aws::load_sdk_config().await;
     let deps = Arc::new(Deps {
-        store: Box::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
-        publisher: Box::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus)),
+        store: Arc::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
+        publisher: Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus)),
     });
     run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
         let deps = deps.clone();

@@ -210,6 +210,71 @@ impl ProfileStore for DynamoProfileStore {
         Ok(())
     }
 
+    async fn delete_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(identity_pk(shop, key)))
+            .key("sk", s("ID"))
+            .send()
+            .await
+            .map_err(|e| StoreError::Backend(boxed(e)))?;
+        Ok(())
+    }
+
+    /// Every item key of the shop starts with `SHOP#<shop>#`, whatever the item: a scan with
+    /// that filter finds them all. A full scan is costly, but shop erasure comes once, 48 h
+    /// after the app is uninstalled.
+    async fn erase_shop(&self, shop: &ShopId) -> Result<usize, StoreError> {
+        let prefix = format!("SHOP#{shop}#");
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(pk, :prefix)")
+            .expression_attribute_values(":prefix", s(prefix))
+            .projection_expression("pk, sk")
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| StoreError::Backend(boxed(e)))?;
+            keys.extend(page.items.unwrap_or_default());
+        }
+        let erased = keys.len();
+        for chunk in keys.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|key| {
+                    let delete = aws_sdk_dynamodb::types::DeleteRequest::builder()
+                        .set_key(Some(key.clone()))
+                        .build()
+                        .map_err(|e| StoreError::Backend(boxed(e)))?;
+                    Ok(aws_sdk_dynamodb::types::WriteRequest::builder().delete_request(delete).build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            // BatchWriteItem may leave some unprocessed under load: resend them.
+            for _ in 0..8 {
+                if requests.is_empty() {
+                    break;
+                }
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::Backend(boxed(e)))?;
+                requests = output.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::Backend("shop erasure: items left unprocessed".into()));
+            }
+        }
+        tracing::info!(%shop, erased, "shop erased");
+        Ok(erased)
+    }
+
     async fn delete_profile(&self, shop: &ShopId, id: &ProfileId) -> Result<(), StoreError> {
         self.client
             .delete_item()

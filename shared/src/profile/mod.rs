@@ -9,6 +9,7 @@
 //! with the profile's applied-event ids ([`Profile::applied`]).
 
 mod fold;
+pub mod gdpr;
 mod identity;
 pub mod service;
 mod stats;

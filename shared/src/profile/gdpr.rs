@@ -1,0 +1,107 @@
+//! GDPR requests (SPECS: Shopify webhooks — the mandatory compliance topics, and their
+//! generic-API equivalents): erase a customer, erase a shop, export a customer.
+
+use super::{IdentityKey, Profile};
+use crate::events::{CustomerRedact, Event, Identity};
+use crate::ids::{ProfileId, ShopId};
+use crate::ports::{ProfileStore, StoreError};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// What an erasure removed, for the audit log (ids only, no personal data).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Erased {
+    pub profiles: Vec<ProfileId>,
+    pub identity_keys: usize,
+}
+
+/// The profiles an identity (and orders) point at.
+async fn profiles_of(
+    store: &dyn ProfileStore,
+    shop: &ShopId,
+    keys: &[IdentityKey],
+) -> Result<BTreeSet<ProfileId>, StoreError> {
+    let mut found = BTreeSet::new();
+    for key in keys {
+        if let Some(profile) = store.find_identity(shop, key).await? {
+            found.insert(profile);
+        }
+    }
+    Ok(found)
+}
+
+fn request_keys(identity: &Identity, redact: Option<&CustomerRedact>) -> Vec<IdentityKey> {
+    let mut keys = IdentityKey::all(identity);
+    if let Some(redact) = redact {
+        keys.extend(redact.orders_to_redact.iter().cloned().map(IdentityKey::Order));
+    }
+    keys
+}
+
+/// Every key a profile is known by, so none is left pointing at an erased person.
+pub fn keys_of(profile: &Profile) -> Vec<IdentityKey> {
+    profile
+        .customer_ids
+        .iter()
+        .cloned()
+        .map(IdentityKey::Customer)
+        .chain(profile.email().cloned().map(IdentityKey::Email))
+        .chain(profile.visitor_ids.iter().cloned().map(IdentityKey::Visitor))
+        .chain(profile.orders.keys().cloned().map(IdentityKey::Order))
+        .collect()
+}
+
+/// Erases the customer the request names: their profile(s) and every identity-map item
+/// pointing at them, and the keys the request itself names.
+pub async fn erase_customer(
+    store: &dyn ProfileStore,
+    event: &Event,
+    redact: &CustomerRedact,
+) -> Result<Erased, StoreError> {
+    let shop = &event.shop;
+    let requested = request_keys(&event.identity, Some(redact));
+    let mut erased = Erased::default();
+    let mut keys: BTreeSet<IdentityKey> = requested.iter().cloned().collect();
+    for id in profiles_of(store, shop, &requested).await? {
+        if let Some(profile) = store.load(shop, &id).await? {
+            keys.extend(keys_of(&profile.value));
+        }
+        store.delete_profile(shop, &id).await?;
+        erased.profiles.push(id);
+    }
+    for key in &keys {
+        store.delete_identity(shop, key).await?;
+    }
+    erased.identity_keys = keys.len();
+    tracing::info!(%shop, profiles = erased.profiles.len(), keys = erased.identity_keys, "customer erased");
+    Ok(erased)
+}
+
+/// Everything Relance holds about the customer a data request names, as one JSON document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Export {
+    pub shop: ShopId,
+    pub request: Option<String>,
+    pub profiles: Vec<Profile>,
+    /// Identity keys (customer ids, e-mail, visitor ids, orders) mapped to those profiles.
+    pub identity_keys: Vec<String>,
+}
+
+pub async fn export_customer(
+    store: &dyn ProfileStore,
+    event: &Event,
+    request: Option<String>,
+) -> Result<Export, StoreError> {
+    let shop = &event.shop;
+    let mut export = Export { shop: shop.clone(), request, profiles: Vec::new(), identity_keys: Vec::new() };
+    for id in profiles_of(store, shop, &request_keys(&event.identity, None)).await? {
+        if let Some(profile) = store.load(shop, &id).await? {
+            let mut profile = profile.value;
+            // Bookkeeping, not personal data.
+            profile.applied.clear();
+            export.identity_keys.extend(keys_of(&profile).iter().map(ToString::to_string));
+            export.profiles.push(profile);
+        }
+    }
+    Ok(export)
+}

@@ -1,0 +1,108 @@
+//! GDPR on the local stack: after `customers/redact` no item of the customer is left in the
+//! table; after `shop/redact` no item of the shop; a data request's export lists the person.
+
+use relance::aws::{DynamoProfileStore, EventBridgePublisher};
+use relance::events::{CustomerRedact, Event};
+use relance::ids::{ExternalId, ShopId};
+use relance::ports::ProfileStore;
+use relance::profile::gdpr::{erase_customer, export_customer};
+use relance::profile::service::apply_event;
+use relance_tests::stack::LocalStack;
+use relance_tests::unique;
+use serde_json::{Value, json};
+
+fn event(shop: &str, n: u32, kind: &str, identity: Value, payload: Value) -> Event {
+    let mut payload = payload;
+    payload["type"] = json!(kind);
+    serde_json::from_value(json!({
+        "schema_version": 1, "id": format!("shopify:{shop}:{n}"), "shop": shop, "platform": "shopify",
+        "occurred_at": format!("2026-03-01T09:{n:02}:00Z"), "received_at": "2026-03-01T12:00:00Z",
+        "identity": identity, "payload": payload,
+    }))
+    .unwrap()
+}
+
+fn order(shop: &str, n: u32, email: &str, order_id: &str) -> Event {
+    event(
+        shop,
+        n,
+        "order.placed",
+        json!({ "email": email, "customer_id": format!("c-{email}") }),
+        json!({
+            "order_id": order_id,
+            "line_items": [{ "product_id": "p1", "title": "Cuvée", "quantity": 1, "unit_price": { "minor": 990, "currency": "EUR" } }],
+            "total": { "minor": 990, "currency": "EUR" },
+        }),
+    )
+}
+
+/// Every item of the table, as text, to search for traces.
+async fn all_items(stack: &LocalStack) -> Vec<String> {
+    let mut pages = stack.dynamodb().scan().table_name(stack.var("RELANCE_TABLE").unwrap()).into_paginator().send();
+    let mut items = Vec::new();
+    while let Some(page) = pages.next().await {
+        items.extend(page.unwrap().items.unwrap_or_default().into_iter().map(|item| format!("{item:?}")));
+    }
+    items
+}
+
+#[tokio::test]
+async fn an_erased_customer_leaves_no_item_and_others_keep_theirs() {
+    let stack = LocalStack::connect().await.unwrap();
+    let store = DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").unwrap());
+    let publisher =
+        EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&stack.sdk), stack.var("RELANCE_BUS").unwrap());
+    let shop = unique("shop");
+    let anne = format!("{}@example.fr", unique("anne"));
+    let bob = format!("{}@example.fr", unique("bob"));
+    // Anne browses anonymously, identifies, orders twice; Bob orders once.
+    let visitor = unique("v");
+    let history = [
+        event(&shop, 1, "product.viewed", json!({ "visitor_id": visitor }), json!({ "product_id": "p1" })),
+        event(
+            &shop,
+            2,
+            "customer.signed_up",
+            json!({ "email": anne, "visitor_id": visitor }),
+            json!({ "first_name": "Anne" }),
+        ),
+        order(&shop, 3, &anne, "a-1"),
+        order(&shop, 4, &anne, "a-2"),
+        order(&shop, 5, &bob, "b-1"),
+    ];
+    for e in &history {
+        apply_event(&store, &publisher, e).await.unwrap();
+    }
+    let anne_profile = {
+        let export =
+            export_customer(&store, &event(&shop, 6, "gdpr.data_requested", json!({ "email": anne }), json!({})), None)
+                .await
+                .unwrap();
+        assert_eq!(export.profiles.len(), 1);
+        assert!(export.identity_keys.iter().any(|k| k == &format!("visitor:{visitor}")), "{:?}", export.identity_keys);
+        export.profiles[0].id.to_string()
+    };
+
+    let request = event(
+        &shop,
+        7,
+        "gdpr.customer_redacted",
+        json!({ "email": anne, "customer_id": format!("c-{anne}") }),
+        json!({ "orders_to_redact": ["a-1"] }),
+    );
+    let redact = CustomerRedact { orders_to_redact: vec![ExternalId::parse("a-1").unwrap()] };
+    let erased = erase_customer(&store, &request, &redact).await.unwrap();
+    assert_eq!(erased.profiles.len(), 1);
+
+    let items = all_items(&stack).await;
+    for trace in [anne.as_str(), anne_profile.as_str(), visitor.as_str(), "order:a-2"] {
+        let left: Vec<&String> = items.iter().filter(|i| i.contains(trace) && i.contains(&shop)).collect();
+        assert!(left.is_empty(), "{trace} still in {left:?}");
+    }
+    assert!(items.iter().any(|i| i.contains(&bob)), "Bob's data is untouched");
+
+    // Shop erasure removes everything else of the shop.
+    let erased = store.erase_shop(&ShopId::parse(&shop).unwrap()).await.unwrap();
+    assert!(erased > 0);
+    assert!(all_items(&stack).await.iter().all(|i| !i.contains(&format!("SHOP#{shop}#"))));
+}
