@@ -55,8 +55,9 @@ watch: up ## Serve every function with cargo lambda watch, on the local stack's 
 dispatch: ## Deliver bus events and due schedules to the functions served by `make watch`
 	cargo run -q -p relance-tests --bin relance-dispatch
 
-bench: ## Benchmark webhook-ingest's verify + parse + normalise per fixture payload (copy the table to BENCHMARKS.md)
+bench: ## Benchmarks of the hot paths: webhook-ingest's verify+parse+normalise, profile-update's requests and CPU per event (tables for BENCHMARKS.md)
 	cargo bench -p relance --no-default-features --bench ingest
+	cargo bench -p relance --no-default-features --bench profile
 
 clean-local: down ## Remove local state (.local), keeping installed tools
 	rm -rf $(LOCAL)

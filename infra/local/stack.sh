@@ -24,7 +24,7 @@ die() { echo "stack.sh: $*" >&2; exit 1; }
 # Word that must appear in the command line of a process we started.
 marker() {
   case "$1" in
-    moto) echo "$ROOT/.venv/bin/moto_server" ;;
+    moto) echo "$ROOT/infra/local/moto_serial.py" ;;
     ses) echo "$ROOT/.tools/npm/node_modules/.bin/aws-ses-v2-local" ;;
   esac
 }
@@ -94,7 +94,8 @@ start_service() {
   : >"$log"
   case "$svc" in
     moto)
-      setsid "$ROOT/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >>"$log" 2>&1 </dev/null &
+      # moto_serial.py: moto_server with requests serialised (see the file for why).
+      setsid "$PY" "$ROOT/infra/local/moto_serial.py" -H 127.0.0.1 -p "$port" >>"$log" 2>&1 </dev/null &
       ;;
     ses)
       setsid "$ROOT/.tools/npm/node_modules/.bin/aws-ses-v2-local" --host 127.0.0.1 --port "$port" \

@@ -103,14 +103,18 @@ async fn resolve(
     strongest: &IdentityKey,
 ) -> Result<ProfileId, ApplyError> {
     let mut known = Vec::new();
+    let mut unknown = Vec::new();
     for key in keys {
-        if let Some(owner) = store.find_identity(shop, key).await? {
-            known.push(owner);
+        match store.find_identity(shop, key).await? {
+            Some(owner) => known.push(owner),
+            None => unknown.push(key),
         }
     }
     let target = known.first().cloned().unwrap_or_else(|| strongest.derived_profile_id());
     let mut others: BTreeSet<ProfileId> = known.into_iter().filter(|p| *p != target).collect();
-    for key in keys {
+    // Only keys nobody holds are claimed: the conditional write settles a race with a
+    // concurrent first event, and a known person costs no write here.
+    for key in unknown {
         let owner = store.claim_identity(shop, key, &target).await?;
         if owner != target {
             others.insert(owner);
