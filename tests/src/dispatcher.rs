@@ -124,16 +124,7 @@ impl Dispatcher {
                 .function_by_binary(&rule.function)
                 .ok_or_else(|| DispatchError::UnknownFunction(rule.function.clone()))?;
             loop {
-                let received = self
-                    .sqs
-                    .receive_message()
-                    .queue_url(&rule.queue_url)
-                    .max_number_of_messages(10)
-                    .wait_time_seconds(0)
-                    .send()
-                    .await
-                    .map_err(sqs_error)?;
-                let messages = received.messages.unwrap_or_default();
+                let messages = self.receive(&rule.queue_url, 10).await?;
                 if messages.is_empty() {
                     break;
                 }
@@ -165,16 +156,7 @@ impl Dispatcher {
     pub async fn drain_queue_sources(&self) -> Result<Report, DispatchError> {
         let mut report = Report::default();
         for source in &self.targets.queue_sources {
-            let received = self
-                .sqs
-                .receive_message()
-                .queue_url(&source.queue_url)
-                .max_number_of_messages(source.batch_size.clamp(1, 10))
-                .wait_time_seconds(0)
-                .send()
-                .await
-                .map_err(sqs_error)?;
-            let messages = received.messages.unwrap_or_default();
+            let messages = self.receive(&source.queue_url, source.batch_size).await?;
             if messages.is_empty() {
                 continue;
             }
@@ -371,6 +353,20 @@ impl Dispatcher {
             .await
             .map_err(sqs_error)?;
         Ok(())
+    }
+
+    /// What is visible on the queue now (no long polling: the dispatcher loops itself).
+    async fn receive(&self, queue_url: &str, at_most: i32) -> Result<Vec<aws_sdk_sqs::types::Message>, DispatchError> {
+        let received = self
+            .sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(at_most.clamp(1, 10))
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .map_err(sqs_error)?;
+        Ok(received.messages.unwrap_or_default())
     }
 
     async fn delete(&self, queue_url: &str, receipt_handle: Option<String>) -> Result<(), DispatchError> {

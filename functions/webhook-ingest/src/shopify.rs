@@ -35,18 +35,6 @@ pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Re
         body,
         shop_currency: shop.currency,
     };
-    let outcome = shopify::normalise(&delivery).map_err(|e| Reject::bad_request(error_chain(&e)))?;
+    let outcome = shopify::normalise(&delivery).map_err(|e| Reject::invalid(&e))?;
     answer(deps, &shop.id, topic, outcome, OnBusFailure::AskToRetry).await
-}
-
-/// `reason: cause: cause…`, so a 400 says precisely which field was wrong.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

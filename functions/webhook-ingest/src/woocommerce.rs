@@ -5,7 +5,6 @@
 use crate::accept::{OnBusFailure, answer};
 use crate::reject::Reject;
 use crate::request::{body, header, media_type, require_json, require_post, require_size};
-use crate::shopify::error_chain;
 use crate::{Deps, MAX_WEBHOOK_BYTES, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -41,7 +40,7 @@ pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Re
         body,
         shop_currency: shop.currency,
     };
-    let outcome = woocommerce::normalise(&delivery).map_err(|e| Reject::bad_request(error_chain(&e)))?;
+    let outcome = woocommerce::normalise(&delivery).map_err(|e| Reject::invalid(&e))?;
     answer(deps, &shop.id, topic, outcome, OnBusFailure::Park).await
 }
 

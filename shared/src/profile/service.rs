@@ -29,9 +29,9 @@ const MAX_BACKOFF_MS: u64 = 200;
 
 /// Exponential backoff with jitter derived from the event id, so concurrent writers of one
 /// profile spread out deterministically.
-async fn back_off(event: &crate::ids::EventId, attempt: u32) {
+async fn back_off(seed: &str, attempt: u32) {
     let ceiling = (FIRST_BACKOFF_MS << attempt.min(5)).min(MAX_BACKOFF_MS);
-    let seed = event.as_str().bytes().fold(u64::from(attempt).wrapping_add(0x9E37_79B9), |h, b| {
+    let seed = seed.bytes().fold(u64::from(attempt).wrapping_add(0x9E37_79B9), |h, b| {
         h.rotate_left(5) ^ u64::from(b).wrapping_mul(0x100_0000_01B3)
     });
     tokio::time::sleep(std::time::Duration::from_millis(ceiling / 2 + seed % (ceiling / 2 + 1))).await;
@@ -87,7 +87,7 @@ pub async fn apply_event(
                 let derived = derived.into_iter().map(|d| d.detail_type).collect();
                 return Ok(Applied::Changed { profile: target, derived });
             }
-            Err(StoreError::Conflict { .. }) => back_off(&event.id, attempt).await,
+            Err(StoreError::Conflict { .. }) => back_off(event.id.as_str(), attempt).await,
             Err(other) => return Err(other.into()),
         }
     }
@@ -158,11 +158,7 @@ async fn merge_into(
                 tracing::info!(%shop, from = %from, into = %into, "profiles merged");
                 return Ok(());
             }
-            Err(StoreError::Conflict { .. }) => {
-                let id = crate::ids::EventId::parse(format!("merge:{from}"))
-                    .map_err(|e| StoreError::Backend(Box::new(e)))?;
-                back_off(&id, attempt).await;
-            }
+            Err(StoreError::Conflict { .. }) => back_off(from.as_str(), attempt).await,
             Err(other) => return Err(other.into()),
         }
     }
