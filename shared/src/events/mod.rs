@@ -12,7 +12,7 @@ mod commerce;
 pub use commerce::*;
 
 use crate::bus::{BusEvent, SOURCE_INGEST};
-use crate::ids::{Email, EventId, ExternalId, ShopId, VisitorId};
+use crate::ids::{Email, EventId, ExternalId, ProfileId, ShopId, VisitorId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,8 @@ pub enum Platform {
     Api,
     /// The public browser tracker (`POST /v1/track`).
     Browser,
+    /// Relance itself: the unsubscribe link, mail events.
+    Relance,
 }
 
 impl Platform {
@@ -53,6 +55,7 @@ impl Platform {
             Platform::Woocommerce => "woocommerce",
             Platform::Api => "api",
             Platform::Browser => "browser",
+            Platform::Relance => "relance",
         }
     }
 }
@@ -67,11 +70,15 @@ pub struct Identity {
     pub customer_id: Option<ExternalId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor_id: Option<VisitorId>,
+    /// Relance's own profile id, for events Relance itself originates about a profile it
+    /// mailed (the unsubscribe link carries it, so the link holds no e-mail address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileId>,
 }
 
 impl Identity {
     pub fn is_empty(&self) -> bool {
-        self.email.is_none() && self.customer_id.is_none() && self.visitor_id.is_none()
+        self.email.is_none() && self.customer_id.is_none() && self.visitor_id.is_none() && self.profile.is_none()
     }
 }
 

@@ -63,7 +63,7 @@ fn customer(delivery: &Delivery<'_>, body: &Value, wrap: fn(Customer) -> Payload
     let identity = Identity {
         email: fields::email(body, "email"),
         customer_id: fields::external_id(body, "id")?,
-        visitor_id: None,
+        ..Identity::default()
     };
     let created_at = fields::time(body, "created_at")?;
     let updated_at = fields::time(body, "updated_at")?;
@@ -131,7 +131,7 @@ fn consent_update(delivery: &Delivery<'_>, body: &Value) -> Result<Outcome, Norm
     let identity = Identity {
         email: fields::email(body, "email_address"),
         customer_id: fields::external_id(body, "customer_id")?,
-        visitor_id: None,
+        ..Identity::default()
     };
     let consent = body
         .get("email_marketing_consent")
@@ -388,7 +388,7 @@ fn compliance_identity(body: &Value) -> Result<Identity, NormaliseError> {
     Ok(Identity {
         email: fields::email(customer, "email"),
         customer_id: fields::external_id(customer, "id")?,
-        visitor_id: None,
+        ..Identity::default()
     })
 }
 
@@ -423,7 +423,7 @@ fn buyer(body: &Value) -> Result<Identity, NormaliseError> {
             Some(customer) => fields::external_id(customer, "id")?,
             None => None,
         },
-        visitor_id: None,
+        ..Identity::default()
     })
 }
 

@@ -54,8 +54,11 @@ fn order_event(delivery: &Delivery<'_>, created: bool) -> Result<Outcome, Normal
     let currency = currency(&body, "currency", delivery.shop_currency)?;
     let order = read_order(&body, &status, currency)?;
     let billing = body.get("billing").unwrap_or(&Value::Null);
-    let identity =
-        Identity { email: email(billing, "email"), customer_id: external_id(&body, "customer_id")?, visitor_id: None };
+    let identity = Identity {
+        email: email(billing, "email"),
+        customer_id: external_id(&body, "customer_id")?,
+        ..Identity::default()
+    };
     let context = Context { acquisition: read_acquisition(&body)?, ..Context::default() };
     let (occurred_at, payload) = if created {
         (time(&body, "date_created_gmt")?, Payload::OrderPlaced(order))
@@ -215,7 +218,7 @@ fn customer_event(delivery: &Delivery<'_>, created: bool) -> Result<Outcome, Nor
     let identity = Identity {
         email: email(&body, "email").or_else(|| email(billing, "email")),
         customer_id: Some(required_id(&body, "id")?),
-        visitor_id: None,
+        ..Identity::default()
     };
     let customer = Customer {
         first_name: text(&body, "first_name").or_else(|| text(billing, "first_name")),

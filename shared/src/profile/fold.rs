@@ -124,6 +124,10 @@ impl Profile {
         join_lww(&mut self.contact.time_zone, contact.time_zone, false);
         self.customer_ids.extend(other.customer_ids);
         self.visitor_ids.extend(other.visitor_ids);
+        self.merged.extend(other.merged);
+        if other.id != self.id {
+            self.merged.insert(other.id);
+        }
         if let Some(consent) = other.consent {
             join_consent(&mut self.consent, consent);
         }

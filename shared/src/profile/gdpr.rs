@@ -38,19 +38,6 @@ fn request_keys(identity: &Identity, redact: Option<&CustomerRedact>) -> Vec<Ide
     keys
 }
 
-/// Every key a profile is known by, so none is left pointing at an erased person.
-pub fn keys_of(profile: &Profile) -> Vec<IdentityKey> {
-    profile
-        .customer_ids
-        .iter()
-        .cloned()
-        .map(IdentityKey::Customer)
-        .chain(profile.email().cloned().map(IdentityKey::Email))
-        .chain(profile.visitor_ids.iter().cloned().map(IdentityKey::Visitor))
-        .chain(profile.orders.keys().cloned().map(IdentityKey::Order))
-        .collect()
-}
-
 /// Erases the customer the request names: their profile(s) and every identity-map item
 /// pointing at them, and the keys the request itself names.
 pub async fn erase_customer(
@@ -64,7 +51,7 @@ pub async fn erase_customer(
     let mut keys: BTreeSet<IdentityKey> = requested.iter().cloned().collect();
     for id in profiles_of(store, shop, &requested).await? {
         if let Some(profile) = store.load(shop, &id).await? {
-            keys.extend(keys_of(&profile.value));
+            keys.extend(profile.value.identity_keys());
         }
         store.delete_profile(shop, &id).await?;
         erased.profiles.push(id);
@@ -99,7 +86,7 @@ pub async fn export_customer(
             let mut profile = profile.value;
             // Bookkeeping, not personal data.
             profile.applied.clear();
-            export.identity_keys.extend(keys_of(&profile).iter().map(ToString::to_string));
+            export.identity_keys.extend(profile.identity_keys().iter().map(ToString::to_string));
             export.profiles.push(profile);
         }
     }

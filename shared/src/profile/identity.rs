@@ -14,6 +14,9 @@ pub enum IdentityKey {
     Email(Email),
     Visitor(VisitorId),
     Order(ExternalId),
+    /// A profile id that was merged into another one: links Relance issued for the old id
+    /// (unsubscribe) still find their person.
+    Profile(ProfileId),
 }
 
 impl IdentityKey {
@@ -49,6 +52,7 @@ impl IdentityKey {
             IdentityKey::Email(_) => 'e',
             IdentityKey::Visitor(_) => 'v',
             IdentityKey::Order(_) => 'o',
+            IdentityKey::Profile(_) => 'p',
         };
         // 33 hex-safe characters: always a valid id.
         ProfileId::parse(format!("{prefix}{hex}")).unwrap_or_else(|_| unreachable!("hex ids are valid"))
@@ -63,6 +67,7 @@ impl fmt::Display for IdentityKey {
             IdentityKey::Email(email) => write!(f, "email:{email}"),
             IdentityKey::Visitor(id) => write!(f, "visitor:{id}"),
             IdentityKey::Order(id) => write!(f, "order:{id}"),
+            IdentityKey::Profile(id) => write!(f, "profile:{id}"),
         }
     }
 }

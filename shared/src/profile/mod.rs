@@ -37,6 +37,9 @@ pub struct Profile {
     pub customer_ids: BTreeSet<ExternalId>,
     #[serde(default)]
     pub visitor_ids: BTreeSet<VisitorId>,
+    /// Ids of profiles merged into this one: mail sent under them still finds this person.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub merged: BTreeSet<ProfileId>,
     #[serde(default)]
     pub consent: Option<Lww<ConsentDecision>>,
     /// Hard bounce or complaint: never mail this address again. The earliest one is kept.
@@ -204,6 +207,7 @@ impl Profile {
             contact: Contact::default(),
             customer_ids: BTreeSet::new(),
             visitor_ids: BTreeSet::new(),
+            merged: BTreeSet::new(),
             consent: None,
             suppression: None,
             acquisition: None,
@@ -238,6 +242,20 @@ impl Profile {
             };
             self.applied.remove(&oldest);
         }
+    }
+
+    /// Every key this profile is known by, so a merge moves them all and an erasure leaves
+    /// none pointing at an erased person.
+    pub fn identity_keys(&self) -> Vec<IdentityKey> {
+        self.customer_ids
+            .iter()
+            .cloned()
+            .map(IdentityKey::Customer)
+            .chain(self.email().cloned().map(IdentityKey::Email))
+            .chain(self.visitor_ids.iter().cloned().map(IdentityKey::Visitor))
+            .chain(self.orders.keys().cloned().map(IdentityKey::Order))
+            .chain(self.merged.iter().cloned().map(IdentityKey::Profile))
+            .collect()
     }
 
     pub fn email(&self) -> Option<&Email> {

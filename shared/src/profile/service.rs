@@ -64,8 +64,12 @@ pub async fn apply_event(
 ) -> Result<Applied, ApplyError> {
     let shop = &event.shop;
     let keys = IdentityKey::of(event);
-    let Some(strongest) = keys.first() else { return Ok(Applied::NoIdentity) };
-    let target = resolve(store, shop, &keys, strongest).await?;
+    let named = match &event.identity.profile {
+        Some(profile) => locate(store, shop, profile).await?,
+        None => None,
+    };
+    // Nobody named, or only a profile that no longer exists (erased): nothing to apply.
+    let Some(target) = resolve(store, shop, &keys, named).await? else { return Ok(Applied::NoIdentity) };
 
     for attempt in 0..MAX_ATTEMPTS {
         let (mut profile, version) = match store.load(shop, &target).await? {
@@ -94,14 +98,23 @@ pub async fn apply_event(
     Err(ApplyError::Contention(target))
 }
 
+/// Where a profile id Relance issued lives now: itself, or the profile it was merged into.
+async fn locate(store: &dyn ProfileStore, shop: &ShopId, id: &ProfileId) -> Result<Option<ProfileId>, StoreError> {
+    if store.load(shop, id).await?.is_some() {
+        return Ok(Some(id.clone()));
+    }
+    store.find_identity(shop, &IdentityKey::Profile(id.clone())).await
+}
+
 /// The profile the event belongs to, after claiming its keys and merging any other
-/// profile they pointed at.
+/// profile they pointed at: the profile the event `named`, else the owner of its first
+/// known key, else a new profile whose id derives from its strongest key.
 async fn resolve(
     store: &dyn ProfileStore,
     shop: &ShopId,
     keys: &[IdentityKey],
-    strongest: &IdentityKey,
-) -> Result<ProfileId, ApplyError> {
+    named: Option<ProfileId>,
+) -> Result<Option<ProfileId>, ApplyError> {
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     for key in keys {
@@ -110,7 +123,11 @@ async fn resolve(
             None => unknown.push(key),
         }
     }
-    let target = known.first().cloned().unwrap_or_else(|| strongest.derived_profile_id());
+    let Some(target) =
+        named.or_else(|| known.first().cloned()).or_else(|| keys.first().map(IdentityKey::derived_profile_id))
+    else {
+        return Ok(None);
+    };
     let mut others: BTreeSet<ProfileId> = known.into_iter().filter(|p| *p != target).collect();
     // Only keys nobody holds are claimed: the conditional write settles a race with a
     // concurrent first event, and a known person costs no write here.
@@ -123,7 +140,7 @@ async fn resolve(
     for other in others {
         merge_into(store, shop, &target, &other).await?;
     }
-    Ok(target)
+    Ok(Some(target))
 }
 
 /// Joins profile `from` into `into`, moves its keys, deletes it.
@@ -143,14 +160,7 @@ async fn merge_into(
         target.merge(source.clone());
         match store.save(&target, version).await {
             Ok(_) => {
-                let keys = source
-                    .customer_ids
-                    .iter()
-                    .cloned()
-                    .map(IdentityKey::Customer)
-                    .chain(source.email().cloned().map(IdentityKey::Email))
-                    .chain(source.visitor_ids.iter().cloned().map(IdentityKey::Visitor))
-                    .chain(source.orders.keys().cloned().map(IdentityKey::Order));
+                let keys = source.identity_keys().into_iter().chain([IdentityKey::Profile(from.clone())]);
                 for key in keys {
                     store.move_identity(shop, &key, into).await?;
                 }

@@ -25,8 +25,8 @@ pub(super) fn person_event(n: usize, who: u8, what: u8, minute: i64) -> Event {
     let identity = match who {
         0 => Identity { visitor_id: visitor, ..Identity::default() },
         1 => Identity { email, ..Identity::default() },
-        2 => Identity { email, visitor_id: visitor, customer_id: None },
-        _ => Identity { email, customer_id: Some(ExternalId::parse("42").unwrap()), visitor_id: None },
+        2 => Identity { email, visitor_id: visitor, ..Identity::default() },
+        _ => Identity { email, customer_id: Some(ExternalId::parse("42").unwrap()), ..Identity::default() },
     };
     let eur = Currency::parse("EUR").unwrap();
     let order_id = format!("o{}", n % 3);

@@ -61,7 +61,7 @@ fn main() -> Result<(), Error> {
     let anne = Identity {
         email: Some(Email::parse("anne@example.fr")?),
         customer_id: Some(ExternalId::parse("42")?),
-        visitor_id: None,
+        ..Identity::default()
     };
     let visitor = Identity { visitor_id: Some(VisitorId::parse("v-7f3c")?), ..Identity::default() };
     let eur = Currency::parse("EUR")?;
