@@ -13,7 +13,7 @@ use relance::ids::{ProfileId, ShopId};
 use relance::memory::{MemoryProfileStore, RecordingPublisher};
 use relance::ports::{ProfileStore, StoreError};
 use relance::profile::service::apply_event;
-use relance::profile::{IdentityKey, Profile, Version, Versioned};
+use relance::profile::{IdentityKey, Profile, Record, RecordKey, Version, Versioned};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Mutex;
@@ -74,6 +74,33 @@ impl ProfileStore for Counting {
     async fn erase_shop(&self, shop: &ShopId) -> Result<usize, StoreError> {
         self.count("Scan+BatchWriteItem");
         self.inner.erase_shop(shop).await
+    }
+    async fn load_record(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        key: &RecordKey,
+    ) -> Result<Option<Versioned<Record>>, StoreError> {
+        self.count("GetItem");
+        self.inner.load_record(shop, profile, key).await
+    }
+    async fn save_record(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        record: &Record,
+        expected: Version,
+    ) -> Result<Version, StoreError> {
+        self.count("PutItem");
+        self.inner.save_record(shop, profile, record, expected).await
+    }
+    async fn records(&self, shop: &ShopId, profile: &ProfileId) -> Result<Vec<Record>, StoreError> {
+        self.count("Query");
+        self.inner.records(shop, profile).await
+    }
+    async fn delete_record(&self, shop: &ShopId, profile: &ProfileId, key: &RecordKey) -> Result<(), StoreError> {
+        self.count("DeleteItem");
+        self.inner.delete_record(shop, profile, key).await
     }
 }
 

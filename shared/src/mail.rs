@@ -1,8 +1,9 @@
 //! A rendered mail ready to hand to the mailer, built so that it cannot carry a header
 //! injection: subjects and header values are parsed, never concatenated.
 
-use crate::ids::Email;
+use crate::ids::{Email, ProfileId, ShopId};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MailError {
@@ -81,11 +82,62 @@ impl MailHeader {
 
 /// Marketing mail needs consent and carries unsubscribe headers; transactional mail
 /// (order confirmation, shipping) does not, and bypasses frequency caps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MailKind {
     Marketing,
     Transactional,
+}
+
+/// What ties a sent mail's later events (delivery, open, click, bounce, complaint) back to
+/// a shop, a profile and the message log. Carried as provider message tags, whose values
+/// allow only `[A-Za-z0-9_-]` (SPECS: Amazon SES): shop and profile ids, which may hold
+/// dots, travel hex-encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailTags {
+    pub shop: ShopId,
+    pub profile: ProfileId,
+    /// The message record's key ([`crate::profile::records::MessageRecord::key`]).
+    pub message: String,
+}
+
+impl MailTags {
+    pub const SHOP: &'static str = "relance-shop";
+    pub const PROFILE: &'static str = "relance-profile";
+    pub const MESSAGE: &'static str = "relance-message";
+
+    /// `(name, value)` pairs for the provider.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (Self::SHOP, hex(self.shop.as_str())),
+            (Self::PROFILE, hex(self.profile.as_str())),
+            (Self::MESSAGE, hex(&self.message)),
+        ]
+    }
+
+    /// Reads the tags back from an event's `mail.tags` (name → values); `None` if the mail
+    /// was not sent by Relance or the tags were altered.
+    pub fn from_tags(tags: &BTreeMap<String, Vec<String>>) -> Option<Self> {
+        let one = |name: &str| tags.get(name).and_then(|v| v.first()).and_then(|v| unhex(v));
+        Some(Self {
+            shop: ShopId::parse(one(Self::SHOP)?).ok()?,
+            profile: ProfileId::parse(one(Self::PROFILE)?).ok()?,
+            message: one(Self::MESSAGE)?,
+        })
+    }
+}
+
+fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<String> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect();
+    String::from_utf8(bytes?).ok()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +148,8 @@ pub struct OutgoingMail {
     pub text: String,
     pub headers: Vec<MailHeader>,
     pub kind: MailKind,
+    /// Set on every mail Relance sends, so its events find their way back.
+    pub tags: Option<MailTags>,
 }
 
 /// What the mail provider answered: its message id, the key that ties later delivery,
@@ -117,6 +171,23 @@ mod tests {
         assert!(MailHeader::parse("X-Ok", "a\nb").is_err());
         assert!(MailHeader::parse("Bad Name", "v").is_err());
         assert!(MailHeader::parse("Bad:Name", "v").is_err());
+    }
+
+    #[test]
+    fn mail_tags_survive_the_providers_character_rules() {
+        let tags = MailTags {
+            shop: ShopId::parse("demo.myshopify.com").unwrap(),
+            profile: ProfileId::parse("e0123abc").unwrap(),
+            message: "m-1.2".into(),
+        };
+        let pairs = tags.to_pairs();
+        assert!(pairs.iter().all(|(_, v)| v.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))));
+        let map: BTreeMap<String, Vec<String>> = pairs.into_iter().map(|(k, v)| (k.to_owned(), vec![v])).collect();
+        assert_eq!(MailTags::from_tags(&map), Some(tags));
+        let mut altered = map.clone();
+        altered.insert(MailTags::SHOP.into(), vec!["zz".into()]);
+        assert_eq!(MailTags::from_tags(&altered), None);
+        assert_eq!(MailTags::from_tags(&BTreeMap::new()), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::ports::{
     Claim, Clock, DeliveryLedger, EventPublisher, LedgerError, Mailer, MailerError, ParkingError, ParkingLot,
     ProfileStore, PublishError, ScheduleError, Scheduler, StoreError,
 };
-use crate::profile::{IdentityKey, Profile, Version, Versioned};
+use crate::profile::{IdentityKey, Profile, Record, RecordKey, Version, Versioned};
 use crate::schedule::{OneTimeSchedule, ScheduleName};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,6 +24,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct MemoryProfileStore {
     items: Mutex<HashMap<(ShopId, ProfileId), Versioned<Profile>>>,
     identities: Mutex<HashMap<(ShopId, String), ProfileId>>,
+    records: Mutex<BTreeMap<(ShopId, ProfileId, RecordKey), Versioned<Record>>>,
 }
 
 impl MemoryProfileStore {
@@ -85,14 +86,64 @@ impl ProfileStore for MemoryProfileStore {
     async fn erase_shop(&self, shop: &ShopId) -> Result<usize, StoreError> {
         let mut items = lock(&self.items);
         let mut identities = lock(&self.identities);
-        let before = items.len() + identities.len();
+        let mut records = lock(&self.records);
+        let before = items.len() + identities.len() + records.len();
         items.retain(|(s, _), _| s != shop);
         identities.retain(|(s, _), _| s != shop);
-        Ok(before - items.len() - identities.len())
+        records.retain(|(s, _, _), _| s != shop);
+        Ok(before - items.len() - identities.len() - records.len())
+    }
+
+    async fn load_record(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        key: &RecordKey,
+    ) -> Result<Option<Versioned<Record>>, StoreError> {
+        Ok(lock(&self.records).get(&(shop.clone(), profile.clone(), key.clone())).cloned())
+    }
+
+    async fn save_record(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        record: &Record,
+        expected: Version,
+    ) -> Result<Version, StoreError> {
+        let mut records = lock(&self.records);
+        let key = (shop.clone(), profile.clone(), record.key());
+        let current = records.get(&key).map_or(Version::NEW, |v| v.version);
+        if current != expected {
+            return Err(StoreError::Conflict { expected });
+        }
+        let version = expected.next();
+        records.insert(key, Versioned { value: record.clone(), version });
+        Ok(version)
+    }
+
+    async fn records(&self, shop: &ShopId, profile: &ProfileId) -> Result<Vec<Record>, StoreError> {
+        let mut records: Vec<Record> = lock(&self.records)
+            .iter()
+            .filter(|((s, p, _), _)| s == shop && p == profile)
+            .map(|(_, v)| v.value.clone())
+            .collect();
+        // The order of the keys as stored (text), as a DynamoDB query returns them.
+        records.sort_by_cached_key(|r| r.key().to_string());
+        Ok(records)
+    }
+
+    async fn delete_record(&self, shop: &ShopId, profile: &ProfileId, key: &RecordKey) -> Result<(), StoreError> {
+        lock(&self.records).remove(&(shop.clone(), profile.clone(), key.clone()));
+        Ok(())
     }
 }
 
 impl MemoryProfileStore {
+    /// Every record of a shop, whoever it belongs to.
+    pub fn shop_records(&self, shop: &ShopId) -> Vec<Record> {
+        lock(&self.records).iter().filter(|((s, _, _), _)| s == shop).map(|(_, v)| v.value.clone()).collect()
+    }
+
     /// Identity keys (as text) still mapped for a shop.
     pub fn identity_keys(&self, shop: &ShopId) -> Vec<String> {
         let mut keys: Vec<String> =

@@ -6,7 +6,7 @@
 use crate::bus::BusEvent;
 use crate::ids::{EventId, ProfileId, ShopId};
 use crate::mail::{OutgoingMail, SentMail};
-use crate::profile::{IdentityKey, Profile, Version, Versioned};
+use crate::profile::{IdentityKey, Profile, Record, RecordKey, Version, Versioned};
 use crate::schedule::{OneTimeSchedule, ScheduleName};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -62,6 +62,30 @@ pub trait ProfileStore: Send + Sync {
 
     /// Deletes every item of the shop, whatever it is; returns how many (shop erasure).
     async fn erase_shop(&self, shop: &ShopId) -> Result<usize, StoreError>;
+
+    /// One record of a customer ([`crate::profile::records`]). The store deletes expired
+    /// records eventually, never on time (SPECS: DynamoDB): readers that care compare
+    /// [`Record::expires_at`] with their clock.
+    async fn load_record(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        key: &RecordKey,
+    ) -> Result<Option<Versioned<Record>>, StoreError>;
+
+    /// Writes a record only if the stored version is still `expected`, like [`Self::save`].
+    async fn save_record(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        record: &Record,
+        expected: Version,
+    ) -> Result<Version, StoreError>;
+
+    /// Every record of a customer, in key order (export, merge, erasure).
+    async fn records(&self, shop: &ShopId, profile: &ProfileId) -> Result<Vec<Record>, StoreError>;
+
+    async fn delete_record(&self, shop: &ShopId, profile: &ProfileId, key: &RecordKey) -> Result<(), StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
 //! One-time schedules: "call us back at this instant with this payload".
 
+use crate::ids::{ExternalId, ShopId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -24,6 +25,25 @@ impl ScheduleName {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// `<prefix>-<40 hex digits of SHA-256 over the parts>`: any shop id or token fits the
+    /// 64-character rule, and the same parts always give the same name.
+    pub fn derived(prefix: &'static str, parts: &[&str]) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut digest = Sha256::new();
+        for part in parts {
+            digest.update(part.as_bytes());
+            digest.update([0]);
+        }
+        let hex: String = digest.finalize().iter().take(20).map(|b| format!("{b:02x}")).collect();
+        Self(format!("{prefix}-{hex}"))
+    }
+
+    /// The one schedule of a checkout's reminder series: re-armed for each step under the
+    /// same name, deleted when the checkout completes or the customer is erased.
+    pub fn for_checkout(shop: &ShopId, token: &ExternalId) -> Self {
+        Self::derived("checkout", &[shop.as_str(), token.as_str()])
     }
 }
 
@@ -52,5 +72,9 @@ mod tests {
         assert!(ScheduleName::parse("").is_err());
         assert!(ScheduleName::parse("a/b").is_err());
         assert!(ScheduleName::parse("x".repeat(65)).is_err());
+        let shop = ShopId::parse("a-very-long-shop-name-for-the-limit.myshopify.com").unwrap();
+        let name = ScheduleName::for_checkout(&shop, &ExternalId::parse("x".repeat(200)).unwrap());
+        assert_eq!(ScheduleName::parse(name.as_str()), Ok(name.clone()), "derived names are valid");
+        assert_ne!(name, ScheduleName::for_checkout(&shop, &ExternalId::parse("y").unwrap()));
     }
 }

@@ -1,12 +1,16 @@
 //! GDPR on the local stack: after `customers/redact` no item of the customer is left in the
-//! table; after `shop/redact` no item of the shop; a data request's export lists the person.
+//! table and no reminder schedule is pending; after `shop/redact` no item of the shop; a
+//! data request's export lists the person with their records.
 
-use relance::aws::{DynamoProfileStore, EventBridgePublisher};
+use chrono::{Duration, SubsecRound, Utc};
+use relance::aws::{DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler, ScheduleTarget};
 use relance::events::{CustomerRedact, Event};
 use relance::ids::{ExternalId, ShopId};
-use relance::ports::ProfileStore;
+use relance::ports::{ProfileStore, Scheduler};
+use relance::profile::Record;
 use relance::profile::gdpr::{erase_customer, export_customer};
 use relance::profile::service::apply_event;
+use relance::schedule::{OneTimeSchedule, ScheduleName};
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
 use serde_json::{Value, json};
@@ -69,18 +73,43 @@ async fn an_erased_customer_leaves_no_item_and_others_keep_theirs() {
         order(&shop, 3, &anne, "a-1"),
         order(&shop, 4, &anne, "a-2"),
         order(&shop, 5, &bob, "b-1"),
+        event(
+            &shop,
+            8,
+            "checkout.started",
+            json!({ "email": anne }),
+            json!({ "token": "ck-anne", "line_items": [], "total": { "minor": 990, "currency": "EUR" } }),
+        ),
     ];
     for e in &history {
         apply_event(&store, &publisher, e).await.unwrap();
     }
+    // Her checkout's reminder is pending.
+    let group = stack.var("RELANCE_SCHEDULE_GROUP").unwrap().to_owned();
+    let scheduler = EventBridgeScheduler::new(
+        stack.scheduler(),
+        ScheduleTarget {
+            group: group.clone(),
+            function_arn: stack.var("RELANCE_TIMER_ARN").unwrap().to_owned(),
+            role_arn: stack.var("RELANCE_SCHEDULER_ROLE_ARN").unwrap().to_owned(),
+            dead_letter_arn: stack.var("RELANCE_SCHEDULE_DLQ_ARN").unwrap().to_owned(),
+        },
+    );
+    let reminder = ScheduleName::for_checkout(&ShopId::parse(&shop).unwrap(), &ExternalId::parse("ck-anne").unwrap());
+    let at = Utc::now().trunc_subsecs(0) + Duration::hours(1);
+    scheduler.upsert(&OneTimeSchedule { name: reminder.clone(), at, payload: json!({}) }).await.unwrap();
     let anne_profile = {
         let export =
             export_customer(&store, &event(&shop, 6, "gdpr.data_requested", json!({ "email": anne }), json!({})), None)
                 .await
                 .unwrap();
         assert_eq!(export.profiles.len(), 1);
+        let records = &export.profiles[0].records;
+        let orders = records.iter().filter(|r| matches!(r, Record::Order(_))).count();
+        let activity = records.iter().filter(|r| matches!(r, Record::Activity(_))).count();
+        assert_eq!((orders, activity), (2, 2), "two orders; the anonymous view and the checkout joined her");
         assert!(export.identity_keys.iter().any(|k| k == &format!("visitor:{visitor}")), "{:?}", export.identity_keys);
-        export.profiles[0].id.to_string()
+        export.profiles[0].profile.id.to_string()
     };
 
     let request = event(
@@ -91,11 +120,15 @@ async fn an_erased_customer_leaves_no_item_and_others_keep_theirs() {
         json!({ "orders_to_redact": ["a-1"] }),
     );
     let redact = CustomerRedact { orders_to_redact: vec![ExternalId::parse("a-1").unwrap()] };
-    let erased = erase_customer(&store, &request, &redact).await.unwrap();
-    assert_eq!(erased.profiles.len(), 1);
+    let canceller = EventBridgeScheduler::cancel_only(stack.scheduler(), &group);
+    let erased = erase_customer(&store, &canceller, &request, &redact).await.unwrap();
+    assert_eq!((erased.profiles.len(), erased.schedules), (1, 1));
+    assert_eq!(erased.records, 5, "two orders, one checkout, two activities");
+    let pending = stack.scheduler().get_schedule().group_name(&group).name(reminder.as_str()).send().await;
+    assert!(pending.is_err(), "the reminder is cancelled");
 
     let items = all_items(&stack).await;
-    for trace in [anne.as_str(), anne_profile.as_str(), visitor.as_str(), "order:a-2"] {
+    for trace in [anne.as_str(), anne_profile.as_str(), visitor.as_str(), "order:a-2", "ck-anne", "ORDER#a-1"] {
         let left: Vec<&String> = items.iter().filter(|i| i.contains(trace) && i.contains(&shop)).collect();
         assert!(left.is_empty(), "{trace} still in {left:?}");
     }

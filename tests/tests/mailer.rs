@@ -25,6 +25,7 @@ async fn a_marketing_mail_is_stored_with_its_one_click_unsubscribe_headers() {
         text: "Bonjour Anne,".to_owned(),
         headers: MailHeader::one_click_unsubscribe(unsubscribe).unwrap().to_vec(),
         kind: MailKind::Marketing,
+        tags: None,
     };
 
     let sent = mailer.send(&mail).await.unwrap();

@@ -158,5 +158,12 @@ async fn shuffled_and_duplicated_deliveries_reach_the_in_order_profile_on_dynamo
         }
         let profile = profile_of(&store, &ShopId::parse(&shop).unwrap(), "anne@example.fr").await;
         assert_eq!(essence(&profile), essence(&reference), "seed {seed}");
+        // Orders, checkouts and activity beside the profile agree too (the anonymous views
+        // moved with the merge).
+        let shop_id = ShopId::parse(&shop).unwrap();
+        let records = store.records(&shop_id, &profile.id).await.unwrap();
+        let expected = reference_store.records(&shop_id, &reference.id).await.unwrap();
+        assert_eq!(records, expected, "seed {seed}");
+        assert_eq!(records.len(), 4, "two orders, two product views");
     }
 }

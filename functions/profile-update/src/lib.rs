@@ -1,36 +1,46 @@
 //! profile-update: applies canonical events to the unified customer profile.
 //!
 //! Commerce events (`relance.ingest`) go through [`relance::profile::service::apply_event`];
-//! GDPR requests through [`relance::profile::gdpr`]: erasures delete, a data request
-//! publishes the export as `gdpr.export_ready` on the bus. SES mail events are routed here
-//! too but handled with send-mail's issue; until then they fail, so they wait in the
-//! dead-letter queue instead of being acknowledged and lost.
+//! GDPR requests through [`relance::profile::gdpr`]: erasures delete (schedules included),
+//! a data request publishes the export as `gdpr.export_ready` on the bus. SES sending
+//! events (`aws.ses`, default bus) go through
+//! [`relance::profile::service::apply_mail_event`]: engagement, suppression, message log.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use relance::bus::{BusEvent, SOURCE_INGEST, SOURCE_PROFILE};
 use relance::events::{Event, Payload};
-use relance::ports::{EventPublisher, ProfileStore, PublishError, StoreError};
-use relance::profile::gdpr::{erase_customer, export_customer};
-use relance::profile::service::{Applied, ApplyError, apply_event};
+use relance::normalise::ses::{MailOutcome, mail_event};
+use relance::ports::{EventPublisher, ProfileStore, PublishError, Scheduler, StoreError};
+use relance::profile::gdpr::{GdprError, erase_customer, export_customer};
+use relance::profile::service::{Applied, ApplyError, apply_event, apply_mail_event};
+
+/// `source` of the events an SES configuration set publishes (SPECS: Amazon SES).
+pub const SOURCE_SES: &str = "aws.ses";
 use std::sync::Arc;
 
 pub struct Deps {
     pub store: Arc<dyn ProfileStore>,
     pub publisher: Arc<dyn EventPublisher>,
+    /// Cancels a customer's pending reminders on erasure.
+    pub scheduler: Arc<dyn Scheduler>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     #[error("detail is not a canonical event")]
     Malformed(#[source] serde_json::Error),
+    #[error("detail is not an SES sending event")]
+    MalformedMail(#[source] relance::normalise::NormaliseError),
     /// Routed here, not handled by this build: fail so it is retried, then dead-lettered.
     #[error("unsupported event {source_name}/{detail_type}")]
     Unsupported { source_name: String, detail_type: String },
     #[error(transparent)]
     Apply(#[from] ApplyError),
     #[error("GDPR request failed")]
-    Gdpr(#[from] StoreError),
+    Gdpr(#[from] GdprError),
+    #[error("profile store unavailable")]
+    Store(#[from] StoreError),
     #[error("could not publish the export")]
     Export(#[from] PublishError),
 }
@@ -39,8 +49,16 @@ pub enum HandleError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Applied(Applied),
-    Erased { profiles: usize },
-    Exported { profiles: usize },
+    Erased {
+        profiles: usize,
+    },
+    Exported {
+        profiles: usize,
+    },
+    /// A mail event Relance does not record (not its mail, soft bounce, send…).
+    Ignored {
+        reason: &'static str,
+    },
 }
 
 #[tracing::instrument(skip_all, fields(id = ?event.payload.id, detail_type = %event.payload.detail_type))]
@@ -49,6 +67,16 @@ pub async fn handle(
     deps: &Deps,
 ) -> Result<Outcome, HandleError> {
     let envelope = event.payload;
+    if envelope.source == SOURCE_SES {
+        let outcome = match mail_event(&envelope.detail).map_err(HandleError::MalformedMail)? {
+            MailOutcome::Event(mail) => {
+                Outcome::Applied(apply_mail_event(deps.store.as_ref(), deps.publisher.as_ref(), &mail).await?)
+            }
+            MailOutcome::Ignored { reason } => Outcome::Ignored { reason },
+        };
+        tracing::info!(?outcome, "mail event handled");
+        return Ok(outcome);
+    }
     if envelope.source != SOURCE_INGEST {
         return Err(HandleError::Unsupported { source_name: envelope.source, detail_type: envelope.detail_type });
     }
@@ -56,7 +84,8 @@ pub async fn handle(
     let store = deps.store.as_ref();
     let outcome = match &canonical.payload {
         Payload::CustomerRedacted(redact) => {
-            Outcome::Erased { profiles: erase_customer(store, &canonical, redact).await?.profiles.len() }
+            let erased = erase_customer(store, deps.scheduler.as_ref(), &canonical, redact).await?;
+            Outcome::Erased { profiles: erased.profiles.len() }
         }
         Payload::ShopRedacted => Outcome::Erased { profiles: store.erase_shop(&canonical.shop).await? },
         Payload::DataRequested(request) => {
@@ -84,7 +113,7 @@ pub async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use relance::memory::{MemoryProfileStore, RecordingPublisher};
+    use relance::memory::{MemoryProfileStore, MemoryScheduler, RecordingPublisher};
 
     fn sample(name: &str) -> LambdaEvent<EventBridgeEvent<serde_json::Value>> {
         let path = format!("{}/../../events/profile-update/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -93,7 +122,11 @@ mod tests {
     }
 
     fn deps() -> Deps {
-        Deps { store: Arc::new(MemoryProfileStore::default()), publisher: Arc::new(RecordingPublisher::default()) }
+        Deps {
+            store: Arc::new(MemoryProfileStore::default()),
+            publisher: Arc::new(RecordingPublisher::default()),
+            scheduler: Arc::new(MemoryScheduler::default()),
+        }
     }
 
     #[tokio::test]
@@ -119,7 +152,11 @@ mod tests {
     async fn gdpr_samples_erase_and_export_through_the_handler() {
         let publisher = std::sync::Arc::new(RecordingPublisher::default());
         let store = std::sync::Arc::new(MemoryProfileStore::default());
-        let deps = Deps { store: store.clone(), publisher: publisher.clone() };
+        let deps = Deps {
+            store: store.clone(),
+            publisher: publisher.clone(),
+            scheduler: Arc::new(MemoryScheduler::default()),
+        };
         // The person the Shopify compliance samples name (customer 191167, john@example.com).
         let mut signup = sample("customer.signed_up");
         signup.payload.detail["identity"] = serde_json::json!({ "email": "john@example.com", "customer_id": "191167" });
@@ -138,9 +175,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn mail_events_fail_loudly_until_send_mail_records_them() {
+    async fn a_hard_bounce_suppresses_the_profile_and_foreign_sources_fail_loudly() {
+        let deps = deps();
+        let Outcome::Applied(Applied::Changed { profile, .. }) =
+            handle(sample("customer.signed_up"), &deps).await.unwrap()
+        else {
+            panic!("applied")
+        };
+        let mut bounce = sample("aws.ses/bounce");
+        let tags = relance::mail::MailTags {
+            shop: relance::ids::ShopId::parse("demo.myshopify.com").unwrap(),
+            profile: profile.clone(),
+            message: "m-1".into(),
+        };
+        for (name, value) in tags.to_pairs() {
+            bounce.payload.detail["mail"]["tags"][name] = serde_json::json!([value]);
+        }
+        assert!(matches!(handle(bounce, &deps).await.unwrap(), Outcome::Applied(Applied::Changed { .. })));
+        let stored = deps.store.load(&tags.shop, &profile).await.unwrap().unwrap().value;
+        assert!(stored.suppression.is_some());
+        // The sample itself carries no Relance tags: not our mail.
+        assert!(matches!(handle(sample("aws.ses/bounce"), &deps).await.unwrap(), Outcome::Ignored { .. }));
         let mut event = sample("order.placed");
-        event.payload.source = "aws.ses".to_owned();
-        assert!(matches!(handle(event, &deps()).await, Err(HandleError::Unsupported { .. })));
+        event.payload.source = "someone.else".to_owned();
+        assert!(matches!(handle(event, &deps).await, Err(HandleError::Unsupported { .. })));
     }
 }

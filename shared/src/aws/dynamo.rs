@@ -12,7 +12,7 @@ use super::boxed;
 use crate::ids::{ProfileId, ShopId};
 use crate::ports::{ProfileStore, StoreError};
 use crate::profile::IdentityKey;
-use crate::profile::{Profile, Version, Versioned};
+use crate::profile::{Profile, Record, RecordKey, Version, Versioned};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -71,6 +71,40 @@ struct ProfileItem {
     profile: Profile,
 }
 
+/// A record beside the profile: same `pk`, `sk` from [`RecordKey`], `expires_at` for the
+/// table's TTL.
+#[derive(Serialize, Deserialize)]
+struct RecordItem {
+    pk: String,
+    sk: String,
+    version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+    #[serde(flatten)]
+    record: Record,
+}
+
+/// Refused here with a clear error rather than by DynamoDB with a generic one.
+fn check_size(item: &HashMap<String, AttributeValue>) -> Result<(), StoreError> {
+    let size = item_size(item);
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::TooLarge { size, limit: MAX_ITEM_BYTES });
+    }
+    Ok(())
+}
+
+/// The condition of an optimistic write: absent for [`Version::NEW`], else still `expected`.
+fn versioned_put(table: &str, item: HashMap<String, AttributeValue>, expected: Version) -> Result<Put, StoreError> {
+    let put = Put::builder().table_name(table).set_item(Some(item));
+    let put = if expected == Version::NEW {
+        put.condition_expression("attribute_not_exists(pk)")
+    } else {
+        put.condition_expression("version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.0.to_string()))
+    };
+    put.build().map_err(|e| StoreError::Backend(boxed(e)))
+}
+
 pub struct DynamoProfileStore {
     client: Client,
     table: String,
@@ -93,19 +127,38 @@ impl DynamoProfileStore {
         };
         let item: HashMap<String, AttributeValue> =
             serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt { entity: "profile", source: boxed(e) })?;
-        // Refused here with a clear error rather than by DynamoDB with a generic one.
-        let size = item_size(&item);
-        if size > MAX_ITEM_BYTES {
-            return Err(StoreError::TooLarge { size, limit: MAX_ITEM_BYTES });
+        check_size(&item)?;
+        versioned_put(&self.table, item, expected)
+    }
+
+    /// Sends a conditional put; a failed condition is a [`StoreError::Conflict`].
+    async fn put_versioned(&self, put: Put, expected: Version) -> Result<Version, StoreError> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(put.item))
+            .set_condition_expression(put.condition_expression)
+            .set_expression_attribute_values(put.expression_attribute_values);
+        match request.send().await {
+            Ok(_) => Ok(expected.next()),
+            Err(err) => match err.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(_) => Err(StoreError::Conflict { expected }),
+                other => Err(StoreError::Backend(boxed(other))),
+            },
         }
-        let put = Put::builder().table_name(&self.table).set_item(Some(item));
-        let put = if expected == Version::NEW {
-            put.condition_expression("attribute_not_exists(pk)")
-        } else {
-            put.condition_expression("version = :expected")
-                .expression_attribute_values(":expected", AttributeValue::N(expected.0.to_string()))
-        };
-        put.build().map_err(|e| StoreError::Backend(boxed(e)))
+    }
+
+    async fn delete_key(&self, pk: String, sk: String) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .send()
+            .await
+            .map_err(|e| StoreError::Backend(boxed(e)))?;
+        Ok(())
     }
 }
 
@@ -133,20 +186,7 @@ impl ProfileStore for DynamoProfileStore {
     #[tracing::instrument(skip(self, profile), fields(shop = %profile.shop, profile = %profile.id))]
     async fn save(&self, profile: &Profile, expected: Version) -> Result<Version, StoreError> {
         let put = self.profile_put(profile, expected)?;
-        let request = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(put.item))
-            .set_condition_expression(put.condition_expression)
-            .set_expression_attribute_values(put.expression_attribute_values);
-        match request.send().await {
-            Ok(_) => Ok(expected.next()),
-            Err(err) => match err.into_service_error() {
-                PutItemError::ConditionalCheckFailedException(_) => Err(StoreError::Conflict { expected }),
-                other => Err(StoreError::Backend(boxed(other))),
-            },
-        }
+        self.put_versioned(put, expected).await
     }
 
     async fn find_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<Option<ProfileId>, StoreError> {
@@ -211,15 +251,7 @@ impl ProfileStore for DynamoProfileStore {
     }
 
     async fn delete_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(identity_pk(shop, key)))
-            .key("sk", s("ID"))
-            .send()
-            .await
-            .map_err(|e| StoreError::Backend(boxed(e)))?;
-        Ok(())
+        self.delete_key(identity_pk(shop, key), "ID".to_owned()).await
     }
 
     /// Every item key of the shop starts with `SHOP#<shop>#`, whatever the item: a scan with
@@ -276,15 +308,78 @@ impl ProfileStore for DynamoProfileStore {
     }
 
     async fn delete_profile(&self, shop: &ShopId, id: &ProfileId) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
+        self.delete_key(customer_pk(shop, id), PROFILE_SK.to_owned()).await
+    }
+
+    async fn load_record(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        key: &RecordKey,
+    ) -> Result<Option<Versioned<Record>>, StoreError> {
+        let output = self
+            .client
+            .get_item()
             .table_name(&self.table)
-            .key("pk", s(customer_pk(shop, id)))
-            .key("sk", s(PROFILE_SK))
+            .key("pk", s(customer_pk(shop, profile)))
+            .key("sk", s(key.to_string()))
+            .consistent_read(true)
             .send()
             .await
             .map_err(|e| StoreError::Backend(boxed(e)))?;
-        Ok(())
+        let Some(item) = output.item else { return Ok(None) };
+        let item: RecordItem =
+            serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt { entity: "record", source: boxed(e) })?;
+        Ok(Some(Versioned { value: item.record, version: Version(item.version) }))
+    }
+
+    #[tracing::instrument(skip(self, record), fields(shop = %shop, profile = %profile))]
+    async fn save_record(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        record: &Record,
+        expected: Version,
+    ) -> Result<Version, StoreError> {
+        let item = RecordItem {
+            pk: customer_pk(shop, profile),
+            sk: record.key().to_string(),
+            version: expected.next().0,
+            expires_at: record.expires_at().map(|at| at.timestamp()),
+            record: record.clone(),
+        };
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt { entity: "record", source: boxed(e) })?;
+        check_size(&item)?;
+        self.put_versioned(versioned_put(&self.table, item, expected)?, expected).await
+    }
+
+    async fn records(&self, shop: &ShopId, profile: &ProfileId) -> Result<Vec<Record>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .filter_expression("sk <> :profile")
+            .expression_attribute_values(":pk", s(customer_pk(shop, profile)))
+            .expression_attribute_values(":profile", s(PROFILE_SK))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut records = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| StoreError::Backend(boxed(e)))?;
+            for item in page.items.unwrap_or_default() {
+                let item: RecordItem = serde_dynamo::from_item(item)
+                    .map_err(|e| StoreError::Corrupt { entity: "record", source: boxed(e) })?;
+                records.push(item.record);
+            }
+        }
+        Ok(records)
+    }
+
+    async fn delete_record(&self, shop: &ShopId, profile: &ProfileId, key: &RecordKey) -> Result<(), StoreError> {
+        self.delete_key(customer_pk(shop, profile), key.to_string()).await
     }
 }
 
@@ -378,6 +473,68 @@ mod tests {
         .unwrap();
         let size = item_size(&item);
         println!("profile item with 1,000 orders: {size} bytes");
+        assert!(size < MAX_ITEM_BYTES, "{size} bytes");
+    }
+
+    #[test]
+    fn an_order_of_five_hundred_lines_fits_in_its_order_item() {
+        let profile = heavy_customer();
+        let event = |n: u32| {
+            let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+            let mut lines = Vec::new();
+            for l in 0..500u64 {
+                lines.push(LineItem {
+                    product_id: Some(ExternalId::parse(format!("{}", 8_000_000_000_000u64 + l)).unwrap()),
+                    variant_id: Some(ExternalId::parse(format!("{}", 9_000_000_000_000u64 + l)).unwrap()),
+                    sku: Some(format!("SKU-{l:06}")),
+                    title: "Cuvée des Vignes, millésime 2024 — coffret de dégustation".into(),
+                    variant_title: Some("75 cl".into()),
+                    quantity: 2,
+                    unit_price: Money::from_minor(2490, Currency::parse("EUR").unwrap()),
+                    vendor: Some("Domaine de la Relance".into()),
+                    product_type: Some("Vin rouge".into()),
+                    categories: vec!["vins-rouges".into(), "bourgogne".into()],
+                    image_url: Some(format!("https://cdn.shopify.com/s/files/1/0000/0001/products/{l}.jpg")),
+                })
+            }
+            let order = Order {
+                order_id: ExternalId::parse("5000000000001").unwrap(),
+                name: Some("#1001".into()),
+                checkout_token: None,
+                cart_token: None,
+                line_items: lines,
+                subtotal: None,
+                total: Money::from_minor(2_490_000, Currency::parse("EUR").unwrap()),
+                total_discounts: None,
+                discount_codes: vec![],
+                financial_status: Some("paid".into()),
+                fulfillment_status: None,
+                cancelled_at: None,
+            };
+            Event {
+                schema_version: SCHEMA_VERSION,
+                id: EventId::parse(format!("shopify:{}:{n}", profile.shop)).unwrap(),
+                shop: profile.shop.clone(),
+                platform: Platform::Shopify,
+                occurred_at: at,
+                received_at: at,
+                identity: Identity::default(),
+                context: Default::default(),
+                payload: if n == 0 { Payload::OrderPlaced(order) } else { Payload::OrderPaid(order) },
+            }
+        };
+        let mut record = Record::from_event(&event(0)).remove(0);
+        record.join(Record::from_event(&event(1)).remove(0));
+        let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(RecordItem {
+            pk: customer_pk(&profile.shop, &profile.id),
+            sk: record.key().to_string(),
+            version: 1,
+            expires_at: None,
+            record,
+        })
+        .unwrap();
+        let size = item_size(&item);
+        println!("order item with 500 lines: {size} bytes");
         assert!(size < MAX_ITEM_BYTES, "{size} bytes");
     }
 }

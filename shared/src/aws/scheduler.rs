@@ -29,23 +29,35 @@ pub struct ScheduleTarget {
 
 pub struct EventBridgeScheduler {
     client: Client,
-    target: ScheduleTarget,
+    group: String,
+    /// `None` for a scheduler that only cancels (GDPR erasure in profile-update): it needs
+    /// no target, and its role may not pass the Scheduler role.
+    target: Option<ScheduleTarget>,
 }
 
 impl EventBridgeScheduler {
     pub fn new(client: Client, target: ScheduleTarget) -> Self {
-        Self { client, target }
+        Self { client, group: target.group.clone(), target: Some(target) }
+    }
+
+    /// A scheduler that can delete schedules of `group` and create none.
+    pub fn cancel_only(client: Client, group: impl Into<String>) -> Self {
+        Self { client, group: group.into(), target: None }
     }
 
     fn target(&self, schedule: &OneTimeSchedule) -> Result<Target, ScheduleError> {
+        let target = self
+            .target
+            .as_ref()
+            .ok_or_else(|| ScheduleError::Backend("this scheduler only cancels: it has no target".into()))?;
         Target::builder()
-            .arn(&self.target.function_arn)
-            .role_arn(&self.target.role_arn)
+            .arn(&target.function_arn)
+            .role_arn(&target.role_arn)
             .input(schedule.payload.to_string())
             .retry_policy(
                 RetryPolicy::builder().maximum_retry_attempts(10).maximum_event_age_in_seconds(86_400).build(),
             )
-            .dead_letter_config(DeadLetterConfig::builder().arn(&self.target.dead_letter_arn).build())
+            .dead_letter_config(DeadLetterConfig::builder().arn(&target.dead_letter_arn).build())
             .build()
             .map_err(|e| ScheduleError::Backend(boxed(e)))
     }
@@ -72,6 +84,7 @@ fn client_token(schedule: &OneTimeSchedule) -> String {
 impl Scheduler for EventBridgeScheduler {
     #[tracing::instrument(skip_all, fields(schedule = %schedule.name, at = %schedule.at))]
     async fn upsert(&self, schedule: &OneTimeSchedule) -> Result<(), ScheduleError> {
+        let target = self.target(schedule)?;
         let window = FlexibleTimeWindow::builder()
             .mode(FlexibleTimeWindowMode::Off)
             .build()
@@ -79,13 +92,13 @@ impl Scheduler for EventBridgeScheduler {
         let created = self
             .client
             .create_schedule()
-            .group_name(&self.target.group)
+            .group_name(&self.group)
             .name(schedule.name.as_str())
             .schedule_expression(at_expression(schedule))
             .schedule_expression_timezone("UTC")
             .flexible_time_window(window.clone())
             .action_after_completion(ActionAfterCompletion::Delete)
-            .target(self.target(schedule)?)
+            .target(target.clone())
             .client_token(client_token(schedule))
             .send()
             .await;
@@ -96,13 +109,13 @@ impl Scheduler for EventBridgeScheduler {
                 CreateScheduleError::ConflictException(_) => {
                     self.client
                         .update_schedule()
-                        .group_name(&self.target.group)
+                        .group_name(&self.group)
                         .name(schedule.name.as_str())
                         .schedule_expression(at_expression(schedule))
                         .schedule_expression_timezone("UTC")
                         .flexible_time_window(window)
                         .action_after_completion(ActionAfterCompletion::Delete)
-                        .target(self.target(schedule)?)
+                        .target(target)
                         .client_token(client_token(schedule))
                         .send()
                         .await
@@ -116,7 +129,7 @@ impl Scheduler for EventBridgeScheduler {
 
     #[tracing::instrument(skip_all, fields(schedule = %name))]
     async fn delete(&self, name: &ScheduleName) -> Result<bool, ScheduleError> {
-        let deleted = self.client.delete_schedule().group_name(&self.target.group).name(name.as_str()).send().await;
+        let deleted = self.client.delete_schedule().group_name(&self.group).name(name.as_str()).send().await;
         match deleted {
             Ok(_) => Ok(true),
             Err(err) => match err.into_service_error() {

@@ -63,7 +63,13 @@ impl Mailer for SesMailer {
             MailKind::Marketing => "marketing",
             MailKind::Transactional => "transactional",
         };
-        let tag = MessageTag::builder().name("kind").value(kind).build().map_err(|e| MailerError::Backend(boxed(e)))?;
+        let tag = |name: &str, value: &str| {
+            MessageTag::builder().name(name).value(value).build().map_err(|e| MailerError::Backend(boxed(e)))
+        };
+        let mut tags = vec![tag("kind", kind)?];
+        for (name, value) in mail.tags.iter().flat_map(|t| t.to_pairs()) {
+            tags.push(tag(name, &value)?);
+        }
         let output = self
             .client
             .send_email()
@@ -71,7 +77,7 @@ impl Mailer for SesMailer {
             .destination(Destination::builder().to_addresses(mail.to.as_str()).build())
             .content(EmailContent::builder().simple(message).build())
             .configuration_set_name(&self.configuration_set)
-            .email_tags(tag)
+            .set_email_tags(Some(tags))
             .send()
             .await
             .map_err(|e| classify(e.into_service_error()))?;

@@ -2,6 +2,7 @@
 //! signature was checked by the caller, over these exact bytes, before anything here runs.
 
 mod fields;
+pub mod ses;
 pub mod shopify;
 pub mod woocommerce;
 

@@ -21,6 +21,18 @@ pub enum MailSignal {
     Complaint,
 }
 
+impl MailSignal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailSignal::Delivered => "delivered",
+            MailSignal::Opened => "opened",
+            MailSignal::Clicked => "clicked",
+            MailSignal::HardBounce => "hard_bounce",
+            MailSignal::Complaint => "complaint",
+        }
+    }
+}
+
 impl Profile {
     /// Applies one canonical event.
     pub fn apply(&mut self, event: &Event) {

@@ -1,10 +1,11 @@
 //! GDPR requests (SPECS: Shopify webhooks — the mandatory compliance topics, and their
 //! generic-API equivalents): erase a customer, erase a shop, export a customer.
 
-use super::{IdentityKey, Profile};
+use super::{IdentityKey, Profile, Record};
 use crate::events::{CustomerRedact, Event, Identity};
 use crate::ids::{ProfileId, ShopId};
-use crate::ports::{ProfileStore, StoreError};
+use crate::ports::{ProfileStore, ScheduleError, Scheduler, StoreError};
+use crate::schedule::ScheduleName;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -13,6 +14,17 @@ use std::collections::BTreeSet;
 pub struct Erased {
     pub profiles: Vec<ProfileId>,
     pub identity_keys: usize,
+    pub records: usize,
+    /// Pending reminder schedules deleted (those already fired or cancelled are not counted).
+    pub schedules: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GdprError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not cancel the customer's pending schedules")]
+    Schedule(#[from] ScheduleError),
 }
 
 /// The profiles an identity (and orders) point at.
@@ -40,11 +52,15 @@ fn request_keys(identity: &Identity, redact: Option<&CustomerRedact>) -> Vec<Ide
 
 /// Erases the customer the request names: their profile(s) and every identity-map item
 /// pointing at them, and the keys the request itself names.
+///
+/// Order matters for a retry after a failure: schedules first (a reminder must not fire for
+/// an erased person), then records, then the profile, then the identity map that finds it.
 pub async fn erase_customer(
     store: &dyn ProfileStore,
+    scheduler: &dyn Scheduler,
     event: &Event,
     redact: &CustomerRedact,
-) -> Result<Erased, StoreError> {
+) -> Result<Erased, GdprError> {
     let shop = &event.shop;
     let requested = request_keys(&event.identity, Some(redact));
     let mut erased = Erased::default();
@@ -53,6 +69,19 @@ pub async fn erase_customer(
         if let Some(profile) = store.load(shop, &id).await? {
             keys.extend(profile.value.identity_keys());
         }
+        let records = store.records(shop, &id).await?;
+        for record in &records {
+            if let Record::Checkout(checkout) = record
+                && !checkout.cart
+                && scheduler.delete(&ScheduleName::for_checkout(shop, &checkout.token)).await?
+            {
+                erased.schedules += 1;
+            }
+        }
+        for record in &records {
+            store.delete_record(shop, &id, &record.key()).await?;
+        }
+        erased.records += records.len();
         store.delete_profile(shop, &id).await?;
         erased.profiles.push(id);
     }
@@ -60,7 +89,14 @@ pub async fn erase_customer(
         store.delete_identity(shop, key).await?;
     }
     erased.identity_keys = keys.len();
-    tracing::info!(%shop, profiles = erased.profiles.len(), keys = erased.identity_keys, "customer erased");
+    tracing::info!(
+        %shop,
+        profiles = erased.profiles.len(),
+        keys = erased.identity_keys,
+        records = erased.records,
+        schedules = erased.schedules,
+        "customer erased"
+    );
     Ok(erased)
 }
 
@@ -69,9 +105,17 @@ pub async fn erase_customer(
 pub struct Export {
     pub shop: ShopId,
     pub request: Option<String>,
-    pub profiles: Vec<Profile>,
+    pub profiles: Vec<ExportedProfile>,
     /// Identity keys (customer ids, e-mail, visitor ids, orders) mapped to those profiles.
     pub identity_keys: Vec<String>,
+}
+
+/// A profile and every record beside it: orders, checkouts, activity, messages.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedProfile {
+    #[serde(flatten)]
+    pub profile: Profile,
+    pub records: Vec<Record>,
 }
 
 pub async fn export_customer(
@@ -87,7 +131,8 @@ pub async fn export_customer(
             // Bookkeeping, not personal data.
             profile.applied.clear();
             export.identity_keys.extend(profile.identity_keys().iter().map(ToString::to_string));
-            export.profiles.push(profile);
+            let records = store.records(shop, &id).await?;
+            export.profiles.push(ExportedProfile { profile, records });
         }
     }
     Ok(export)

@@ -11,11 +11,13 @@
 mod fold;
 pub mod gdpr;
 mod identity;
+pub mod records;
 pub mod service;
 mod stats;
 
 pub use fold::MailSignal;
 pub use identity::IdentityKey;
+pub use records::{Record, RecordKey};
 pub use stats::{Stats, Status};
 
 use crate::events::Acquisition;
@@ -294,7 +296,7 @@ impl Version {
 }
 
 /// 16 hex digits of SHA-256: collisions are out of reach at a few thousand ids.
-fn fingerprint(event: &EventId) -> String {
+pub(crate) fn fingerprint(event: &EventId) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(event.as_str().as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
 }

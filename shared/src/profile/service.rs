@@ -14,11 +14,16 @@
 //!    published before the write: at least once, each naming its cause event for consumers
 //!    to de-duplicate.
 
-use super::{ConsentState, IdentityKey, Profile, Version};
+use super::records::MessageRecord;
+use super::{ConsentState, IdentityKey, Profile, Record, Version};
 use crate::bus::{BusEvent, SOURCE_PROFILE};
 use crate::events::{Event, Payload};
+use crate::ids::{EventId, ExternalId};
 use crate::ids::{ProfileId, ShopId};
+use crate::lattice::Stamp;
+use crate::normalise::ses::MailEvent;
 use crate::ports::{EventPublisher, ProfileStore, PublishError, StoreError};
+use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
 /// Writers racing on one profile retry this many times before giving up (and letting
@@ -71,18 +76,88 @@ pub async fn apply_event(
     // Nobody named, or only a profile that no longer exists (erased): nothing to apply.
     let Some(target) = resolve(store, shop, &keys, named).await? else { return Ok(Applied::NoIdentity) };
 
+    let order = match &event.payload {
+        Payload::OrderDelivered(f) => Some(&f.order_id),
+        Payload::OrderPlaced(o) | Payload::OrderPaid(o) => Some(&o.order_id),
+        _ => None,
+    };
+    let change = Change {
+        id: &event.id,
+        occurred_at: event.occurred_at,
+        received_at: event.received_at,
+        records: Record::from_event(event),
+        delivered: match &event.payload {
+            Payload::OrderDelivered(f) => Some(&f.order_id),
+            _ => None,
+        },
+        order,
+    };
+    commit(store, publisher, shop, target, change, |profile| profile.apply(event)).await
+}
+
+/// What the provider reported about a mail Relance sent: engagement times, suppression on
+/// a hard bounce or complaint (a complaint also unsubscribes), and the message log.
+pub async fn apply_mail_event(
+    store: &dyn ProfileStore,
+    publisher: &dyn EventPublisher,
+    event: &MailEvent,
+) -> Result<Applied, ApplyError> {
+    let shop = &event.tags.shop;
+    let Some(target) = locate(store, shop, &event.tags.profile).await? else { return Ok(Applied::NoIdentity) };
+    let record = MessageRecord::signal(event.tags.message.clone(), event.provider_id.clone(), event.signal, event.at);
+    let change = Change {
+        id: &event.id,
+        occurred_at: event.at,
+        received_at: event.at,
+        records: vec![Record::Message(record)],
+        delivered: None,
+        order: None,
+    };
+    let stamp = Stamp { at: event.at, event: event.id.clone() };
+    commit(store, publisher, shop, target, change, |profile| profile.record_mail(event.signal, stamp.clone())).await
+}
+
+/// One event's change to one profile, as [`commit`] needs it.
+struct Change<'a> {
+    id: &'a EventId,
+    occurred_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+    /// Records to join before the profile commits.
+    records: Vec<Record>,
+    /// The order this event reports delivered.
+    delivered: Option<&'a ExternalId>,
+    /// The order the event is about, for derived events' detail.
+    order: Option<&'a ExternalId>,
+}
+
+/// Read, fold, remember the event, publish what it derived, write conditioned on the
+/// version read; retried on a concurrent change. An already-applied event changes nothing.
+async fn commit(
+    store: &dyn ProfileStore,
+    publisher: &dyn EventPublisher,
+    shop: &ShopId,
+    target: ProfileId,
+    change: Change<'_>,
+    fold: impl Fn(&mut Profile),
+) -> Result<Applied, ApplyError> {
+    let mut records = Some(change.records.clone());
     for attempt in 0..MAX_ATTEMPTS {
         let (mut profile, version) = match store.load(shop, &target).await? {
             Some(current) => (current.value, current.version),
-            None => (Profile::new(shop.clone(), target.clone(), event.occurred_at), Version::NEW),
+            None => (Profile::new(shop.clone(), target.clone(), change.occurred_at), Version::NEW),
         };
-        if profile.was_applied(&event.id) {
+        if profile.was_applied(change.id) {
             return Ok(Applied::Duplicate { profile: target });
         }
+        // Records before the profile: the profile's write is what marks the event applied,
+        // so a crash in between leaves it unapplied and its redelivery re-joins the records.
+        for record in records.take().unwrap_or_default() {
+            join_record(store, shop, &target, record).await?;
+        }
         let before = (version != Version::NEW).then(|| profile.clone());
-        profile.apply(event);
-        profile.remember_applied(&event.id, event.received_at);
-        let derived = derived_events(before.as_ref(), &profile, event);
+        fold(&mut profile);
+        profile.remember_applied(change.id, change.received_at);
+        let derived = derived_events(before.as_ref(), &profile, &change);
         if !derived.is_empty() {
             publisher.publish(&derived).await?;
         }
@@ -91,7 +166,7 @@ pub async fn apply_event(
                 let derived = derived.into_iter().map(|d| d.detail_type).collect();
                 return Ok(Applied::Changed { profile: target, derived });
             }
-            Err(StoreError::Conflict { .. }) => back_off(event.id.as_str(), attempt).await,
+            Err(StoreError::Conflict { .. }) => back_off(change.id.as_str(), attempt).await,
             Err(other) => return Err(other.into()),
         }
     }
@@ -152,6 +227,10 @@ async fn merge_into(
 ) -> Result<(), ApplyError> {
     let Some(source) = store.load(shop, from).await? else { return Ok(()) };
     let source = source.value;
+    let records = store.records(shop, from).await?;
+    for record in &records {
+        join_record(store, shop, into, record.clone()).await?;
+    }
     for attempt in 0..MAX_ATTEMPTS {
         let (mut target, version) = match store.load(shop, into).await? {
             Some(current) => (current.value, current.version),
@@ -164,6 +243,9 @@ async fn merge_into(
                 for key in keys {
                     store.move_identity(shop, &key, into).await?;
                 }
+                for record in &records {
+                    store.delete_record(shop, from, &record.key()).await?;
+                }
                 store.delete_profile(shop, from).await?;
                 tracing::info!(%shop, from = %from, into = %into, "profiles merged");
                 return Ok(());
@@ -175,8 +257,45 @@ async fn merge_into(
     Err(ApplyError::Contention(into.clone()))
 }
 
+/// Joins `offered` into the stored record of the same key (read, join, conditional write;
+/// retried on a concurrent change). Nothing is written when the join changes nothing.
+pub async fn join_record(
+    store: &dyn ProfileStore,
+    shop: &ShopId,
+    profile: &ProfileId,
+    offered: Record,
+) -> Result<(), ApplyError> {
+    let key = offered.key();
+    // Activity is written once: create it, and an existing one is the same fact.
+    if matches!(offered, Record::Activity(_)) {
+        return match store.save_record(shop, profile, &offered, Version::NEW).await {
+            Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
+            Err(other) => Err(other.into()),
+        };
+    }
+    for attempt in 0..MAX_ATTEMPTS {
+        let (record, version) = match store.load_record(shop, profile, &key).await? {
+            Some(stored) => {
+                let mut joined = stored.value.clone();
+                joined.join(offered.clone());
+                if joined == stored.value {
+                    return Ok(());
+                }
+                (joined, stored.version)
+            }
+            None => (offered.clone(), Version::NEW),
+        };
+        match store.save_record(shop, profile, &record, version).await {
+            Ok(_) => return Ok(()),
+            Err(StoreError::Conflict { .. }) => back_off(&key.to_string(), attempt).await,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApplyError::Contention(profile.clone()))
+}
+
 /// Facts programs trigger on, from the change one event made.
-fn derived_events(before: Option<&Profile>, after: &Profile, cause: &Event) -> Vec<BusEvent> {
+fn derived_events(before: Option<&Profile>, after: &Profile, cause: &Change<'_>) -> Vec<BusEvent> {
     let mut kinds = Vec::new();
     if before.is_none() {
         kinds.push("profile.created");
@@ -185,8 +304,8 @@ fn derived_events(before: Option<&Profile>, after: &Profile, cause: &Event) -> V
     if orders_before == 0 && after.stats().orders > 0 {
         kinds.push("order.first");
     }
-    if let Payload::OrderDelivered(fulfillment) = &cause.payload {
-        let was = before.and_then(|p| p.orders.get(&fulfillment.order_id)).and_then(|o| o.delivered_at);
+    if let Some(order) = cause.delivered {
+        let was = before.and_then(|p| p.orders.get(order)).and_then(|o| o.delivered_at);
         if was.is_none() {
             kinds.push("order.delivered");
         }
@@ -207,11 +326,7 @@ fn derived_events(before: Option<&Profile>, after: &Profile, cause: &Event) -> V
                 "cause": cause.id,
                 "status": after.stats().status,
                 "consent": after.consent_state(),
-                "order_id": match &cause.payload {
-                    Payload::OrderDelivered(f) => Some(f.order_id.as_str()),
-                    Payload::OrderPlaced(o) | Payload::OrderPaid(o) => Some(o.order_id.as_str()),
-                    _ => None,
-                },
+                "order_id": cause.order,
             }),
         })
         .collect()

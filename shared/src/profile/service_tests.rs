@@ -6,6 +6,7 @@ use crate::events::{
 use crate::ids::EventId;
 use crate::memory::{MemoryProfileStore, RecordingPublisher};
 use crate::money::Currency;
+use crate::ports::ProfileStore;
 use chrono::{Duration, TimeZone};
 use proptest::prelude::*;
 
@@ -53,7 +54,7 @@ pub(super) fn person_event(n: usize, who: u8, what: u8, minute: i64) -> Event {
         _ => Payload::OrderPlaced(Order {
             order_id: ExternalId::parse(&order_id).unwrap(),
             name: None,
-            checkout_token: None,
+            checkout_token: Some(ExternalId::parse(format!("ck{}", n % 3)).unwrap()),
             cart_token: None,
             line_items: vec![LineItem {
                 product_id: Some(ExternalId::parse("p1").unwrap()),
@@ -103,6 +104,11 @@ fn identity_with_email() -> Identity {
 /// The shop's profiles after delivering `events` through the use case, ids blanked (which
 /// id survives a merge depends on who came first), in a stable order.
 pub(super) fn deliver(events: &[Event]) -> Vec<Profile> {
+    deliver_with_records(events).0
+}
+
+/// [`deliver`], and every record of the shop in key order.
+fn deliver_with_records(events: &[Event]) -> (Vec<Profile>, Vec<(String, Record)>) {
     let store = MemoryProfileStore::default();
     let publisher = RecordingPublisher::default();
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
@@ -118,7 +124,10 @@ pub(super) fn deliver(events: &[Event]) -> Vec<Profile> {
         })
         .collect();
     profiles.sort_by_key(|p| (p.email().cloned(), p.orders.keys().cloned().collect::<Vec<_>>()));
-    profiles
+    let mut records: Vec<(String, Record)> =
+        store.shop_records(&shop()).into_iter().map(|r| (r.key().to_string(), r)).collect();
+    records.sort_by(|a, b| a.0.cmp(&b.0));
+    (profiles, records)
 }
 
 /// What the programs read of a profile (everything but the bookkeeping times).
@@ -153,7 +162,7 @@ proptest! {
         shuffle in any::<u64>(),
         duplicates in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
     ) {
-        let expected = deliver(&events);
+        let (expected, expected_records) = deliver_with_records(&events);
         let mut delivered = events.clone();
         for index in duplicates {
             delivered.push(index.get(&events).clone());
@@ -163,7 +172,8 @@ proptest! {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17;
             delivered.swap(i, (state % (i as u64 + 1)) as usize);
         }
-        let actual = deliver(&delivered);
+        let (actual, actual_records) = deliver_with_records(&delivered);
+        prop_assert_eq!(actual_records, expected_records);
         prop_assert_eq!(actual.len(), expected.len());
         // The person (the profile with the e-mail) is one profile, whatever the order.
         prop_assert_eq!(actual.iter().filter(|p| p.email().is_some()).count(), 1);
@@ -212,4 +222,77 @@ fn a_refund_that_arrives_before_its_order_joins_the_buyer_once_the_order_arrives
     assert_eq!(merged.len(), 1);
     assert_eq!(essence(&merged[0]), essence(&in_order[0]));
     assert_eq!(merged[0].stats().spend.values().copied().collect::<Vec<_>>(), [2000]);
+}
+
+fn mail_event(profile: &ProfileId, signal: MailSignal, minute: i64) -> crate::normalise::ses::MailEvent {
+    let at = t0() + Duration::minutes(minute);
+    crate::normalise::ses::MailEvent {
+        tags: crate::mail::MailTags { shop: shop(), profile: profile.clone(), message: "m-1".into() },
+        signal,
+        at,
+        provider_id: "0100abc".into(),
+        id: EventId::parse(format!("ses:0100abc:{}:{}", signal.as_str(), at.timestamp_millis())).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_complaint_suppresses_and_unsubscribes_once_and_logs_on_the_message() {
+    use super::service::apply_mail_event;
+    let store = MemoryProfileStore::default();
+    let publisher = RecordingPublisher::default();
+    let mut subscribe = person_event(1, 1, 1, 0); // minute 0: subscribed
+    subscribe.received_at = t0();
+    let Applied::Changed { profile, .. } = apply_event(&store, &publisher, &subscribe).await.unwrap() else {
+        panic!("applied")
+    };
+    let opened = mail_event(&profile, MailSignal::Opened, 30);
+    let complaint = mail_event(&profile, MailSignal::Complaint, 40);
+    for event in [&opened, &complaint, &complaint, &opened] {
+        apply_mail_event(&store, &publisher, event).await.unwrap();
+    }
+    let stored = store.load(&shop(), &profile).await.unwrap().unwrap().value;
+    assert_eq!(stored.suppression.as_ref().map(|s| s.value), Some(SuppressionReason::Complaint));
+    assert_eq!(stored.consent_state(), ConsentState::Unsubscribed);
+    assert_eq!(stored.engagement.last_opened_at, Some(opened.at));
+    assert!(!stored.can_receive_marketing());
+    let changes = publisher.events().iter().filter(|e| e.detail_type == "consent.changed").count();
+    assert_eq!(changes, 2, "subscribed, then unsubscribed by the complaint — once");
+    let key = RecordKey::Message("m-1".into());
+    let Some(Record::Message(message)) = store.load_record(&shop(), &profile, &key).await.unwrap().map(|v| v.value)
+    else {
+        panic!("message record")
+    };
+    assert_eq!(message.signals.keys().collect::<Vec<_>>(), ["complaint", "opened"]);
+    // Mail to a profile that no longer exists (erased) changes nothing.
+    let ghost = mail_event(&ProfileId::parse("gone").unwrap(), MailSignal::Opened, 50);
+    assert_eq!(apply_mail_event(&store, &publisher, &ghost).await.unwrap(), Applied::NoIdentity);
+}
+
+#[tokio::test]
+async fn an_event_naming_a_merged_profile_reaches_the_profile_it_was_merged_into() {
+    let store = MemoryProfileStore::default();
+    let publisher = RecordingPublisher::default();
+    let browse = person_event(1, 0, 0, 0); // anonymous visitor
+    let Applied::Changed { profile: anonymous, .. } = apply_event(&store, &publisher, &browse).await.unwrap() else {
+        panic!("applied")
+    };
+    let signup = person_event(2, 1, 0, 5); // e-mail only: a second profile
+    let Applied::Changed { profile: identified, .. } = apply_event(&store, &publisher, &signup).await.unwrap() else {
+        panic!("applied")
+    };
+    let identify = person_event(3, 2, 0, 10); // e-mail and visitor: one merges into the other
+    apply_event(&store, &publisher, &identify).await.unwrap();
+    let survivor = store.profiles(&shop()).pop().unwrap().id;
+    let gone = if survivor == anonymous { identified } else { anonymous };
+    let mut unsubscribe = person_event(4, 1, 1, 21); // odd minute: unsubscribes
+    unsubscribe.identity = Identity { profile: Some(gone), ..Identity::default() };
+    let Applied::Changed { profile, .. } = apply_event(&store, &publisher, &unsubscribe).await.unwrap() else {
+        panic!("applied")
+    };
+    assert_eq!(profile, survivor);
+    assert_eq!(store.profiles(&shop()).len(), 1);
+    assert_eq!(store.profiles(&shop())[0].consent_state(), ConsentState::Unsubscribed);
+    unsubscribe.id = EventId::parse("relance:demo:unknown").unwrap();
+    unsubscribe.identity.profile = Some(ProfileId::parse("never-existed").unwrap());
+    assert_eq!(apply_event(&store, &publisher, &unsubscribe).await.unwrap(), Applied::NoIdentity);
 }
