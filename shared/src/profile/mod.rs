@@ -8,6 +8,7 @@
 //! non-idempotent fields are the view counts of [`Interest`]; the use case keeps them exact
 //! with the profile's applied-event ids ([`Profile::applied`]).
 
+mod edition;
 mod fold;
 pub mod gdpr;
 mod identity;
@@ -15,6 +16,7 @@ pub mod records;
 pub mod service;
 mod stats;
 
+pub use edition::{Edition, edition_of};
 pub use fold::MailSignal;
 pub use identity::IdentityKey;
 pub use records::{Record, RecordKey};
