@@ -16,6 +16,7 @@ pub mod money;
 pub mod normalise;
 pub mod ports;
 pub mod profile;
+pub mod programs;
 pub mod schedule;
 pub mod shops;
 pub mod signature;

@@ -78,7 +78,9 @@ impl Profile {
                 summary.fulfilled = true;
                 join_min(&mut summary.delivered_at, Some(at));
             }
+            Payload::PageViewed(_) => self.engagement.join_visits([at.date_naive()]),
             Payload::ProductViewed(view) => {
+                self.engagement.join_visits([at.date_naive()]);
                 join_max(&mut self.engagement.last_viewed_at, Some(at));
                 for category in &view.categories {
                     self.interests.entry(format!("category:{category}")).or_default().views += 1;
@@ -88,7 +90,6 @@ impl Profile {
             | Payload::CheckoutUpdated(_)
             | Payload::CheckoutCompleted(_)
             | Payload::CartUpdated(_)
-            | Payload::PageViewed(_)
             | Payload::SupportInteraction(_)
             | Payload::DataRequested(_)
             | Payload::CustomerRedacted(_)
@@ -152,6 +153,7 @@ impl Profile {
         join_max(&mut mine.last_delivered_at, theirs.last_delivered_at);
         join_max(&mut mine.last_opened_at, theirs.last_opened_at);
         join_max(&mut mine.last_clicked_at, theirs.last_clicked_at);
+        mine.join_visits(theirs.visit_days);
         for (id, summary) in other.orders {
             join_order(self.orders.entry(id).or_default(), summary);
         }

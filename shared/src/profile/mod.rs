@@ -127,6 +127,25 @@ pub struct Engagement {
     pub last_delivered_at: Option<DateTime<Utc>>,
     pub last_opened_at: Option<DateTime<Utc>>,
     pub last_clicked_at: Option<DateTime<Utc>>,
+    /// Days (UTC) with an on-site view, the last [`VISIT_DAYS_KEPT`] days before the latest:
+    /// "visited three times" counts days, so a burst of page views is one visit.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub visit_days: BTreeSet<chrono::NaiveDate>,
+}
+
+/// How far back visit days are kept (the longest look-back a program uses, with margin).
+pub const VISIT_DAYS_KEPT: i64 = 120;
+
+impl Engagement {
+    /// Adds visit days and forgets those older than [`VISIT_DAYS_KEPT`] before the latest:
+    /// the threshold only moves forward, so the result does not depend on arrival order.
+    pub(crate) fn join_visits(&mut self, days: impl IntoIterator<Item = chrono::NaiveDate>) {
+        self.visit_days.extend(days);
+        if let Some(latest) = self.visit_days.last().copied() {
+            let oldest = latest - chrono::Duration::days(VISIT_DAYS_KEPT);
+            self.visit_days.retain(|d| *d >= oldest);
+        }
+    }
 }
 
 /// What the profile keeps of one order: small, since a loyal customer has a thousand.
@@ -268,6 +287,11 @@ impl Profile {
 
     pub fn consent_state(&self) -> ConsentState {
         self.consent.as_ref().map_or(ConsentState::Unknown, |c| c.value.state)
+    }
+
+    /// Distinct days with an on-site view since `since`.
+    pub fn visit_days_since(&self, since: DateTime<Utc>) -> usize {
+        self.engagement.visit_days.range(since.date_naive()..).count()
     }
 
     /// Marketing mail may go to this profile: subscribed, reachable, not suppressed.

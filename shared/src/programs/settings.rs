@@ -1,0 +1,135 @@
+//! Per-shop tuning of the programs, from the `programs` section of the shops document
+//! (README, "Shops and secrets"). Everything has a default, so a shop with no section runs
+//! the seed programs as the sources advise.
+
+use chrono::Duration;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("abandoned checkout: at least one reminder delay is needed")]
+    NoDelay,
+    #[error("abandoned checkout: delays must increase ({0:?} minutes)")]
+    Unordered(Vec<i64>),
+    #[error("abandoned checkout: first reminder after {0} minutes; at most 180 unless `allow_late_first_reminder`")]
+    LateFirst(i64),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProgramSettings {
+    pub abandoned_checkout: CheckoutSettings,
+}
+
+/// Where a discount code comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscountSource {
+    /// One code for everyone (`RELANCE10`).
+    Code(String),
+    /// A pool of single-use codes; a checkout always gets the same one (picked by hashing
+    /// its token), so a retried step offers the same code.
+    Pool(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckoutSettings {
+    /// Minutes after the checkout started, one per reminder.
+    pub delays_minutes: Vec<i64>,
+    pub discount: Option<DiscountSource>,
+    /// The first step (1-based) that carries the discount.
+    pub discount_from_step: u32,
+    /// Reminders a customer who never gave marketing consent may get (never one who
+    /// withdrew it).
+    pub reminders_without_consent: u32,
+    /// The sources advise a first reminder within 3 hours; a later one must be asked for.
+    pub allow_late_first_reminder: bool,
+}
+
+impl Default for CheckoutSettings {
+    fn default() -> Self {
+        Self {
+            delays_minutes: vec![60, 24 * 60, 72 * 60],
+            discount: None,
+            discount_from_step: 3,
+            reminders_without_consent: 1,
+            allow_late_first_reminder: false,
+        }
+    }
+}
+
+impl CheckoutSettings {
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let first = *self.delays_minutes.first().ok_or(SettingsError::NoDelay)?;
+        if !self.delays_minutes.windows(2).all(|w| w[0] < w[1]) || first < 0 {
+            return Err(SettingsError::Unordered(self.delays_minutes.clone()));
+        }
+        if first > 180 && !self.allow_late_first_reminder {
+            return Err(SettingsError::LateFirst(first));
+        }
+        Ok(())
+    }
+
+    /// The delay of a 1-based step, if the series has it.
+    pub fn delay(&self, step: u32) -> Option<Duration> {
+        let index = usize::try_from(step.checked_sub(1)?).ok()?;
+        self.delays_minutes.get(index).map(|m| Duration::minutes(*m))
+    }
+
+    pub fn steps(&self) -> u32 {
+        u32::try_from(self.delays_minutes.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The code step `step` of the checkout `token` offers, if any.
+    pub fn discount_code(&self, step: u32, token: &str) -> Option<String> {
+        if step < self.discount_from_step {
+            return None;
+        }
+        match self.discount.as_ref()? {
+            DiscountSource::Code(code) => Some(code.clone()),
+            DiscountSource::Pool(codes) if !codes.is_empty() => {
+                use sha2::{Digest, Sha256};
+                let digest = Sha256::digest(token.as_bytes());
+                let n = u64::from_be_bytes(digest[..8].try_into().unwrap_or_default());
+                let index = usize::try_from(n % codes.len() as u64).unwrap_or(0);
+                codes.get(index).cloned()
+            }
+            DiscountSource::Pool(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_sources_and_bad_series_are_refused() {
+        let defaults = CheckoutSettings::default();
+        assert_eq!(defaults.validate(), Ok(()));
+        assert_eq!(defaults.delay(1), Some(Duration::hours(1)));
+        assert_eq!(defaults.delay(3), Some(Duration::hours(72)));
+        assert_eq!(defaults.delay(4), None);
+        assert_eq!(defaults.delay(0), None);
+        let late = CheckoutSettings { delays_minutes: vec![600, 1440], ..CheckoutSettings::default() };
+        assert_eq!(late.validate(), Err(SettingsError::LateFirst(600)));
+        assert_eq!(CheckoutSettings { allow_late_first_reminder: true, ..late }.validate(), Ok(()));
+        let unordered = CheckoutSettings { delays_minutes: vec![60, 30], ..CheckoutSettings::default() };
+        assert!(matches!(unordered.validate(), Err(SettingsError::Unordered(_))));
+    }
+
+    #[test]
+    fn a_checkout_always_gets_the_same_code_of_the_pool_and_only_from_its_step() {
+        let settings: ProgramSettings = serde_json::from_value(serde_json::json!({
+            "abandoned_checkout": { "discount": { "pool": ["A1", "B2", "C3"] }, "discount_from_step": 2 }
+        }))
+        .unwrap();
+        let s = &settings.abandoned_checkout;
+        assert_eq!(s.discount_code(1, "tok"), None);
+        let code = s.discount_code(2, "tok").unwrap();
+        assert_eq!(s.discount_code(3, "tok"), Some(code.clone()));
+        assert!(["A1", "B2", "C3"].contains(&code.as_str()));
+        assert_eq!(s.delays_minutes, vec![60, 1440, 4320], "unset fields keep their defaults");
+    }
+}
