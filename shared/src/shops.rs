@@ -19,6 +19,7 @@
 
 use crate::ids::ShopId;
 use crate::money::Currency;
+use crate::programs::settings::{ProgramSettings, SettingsError};
 use crate::signature::Secret;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -31,6 +32,12 @@ pub enum ShopsError {
     Ambiguous { what: &'static str, key: String },
     #[error("shop {shop}: {what} has no secret")]
     NoSecret { shop: ShopId, what: &'static str },
+    #[error("shop {shop}: programs settings are not valid")]
+    Programs {
+        shop: ShopId,
+        #[source]
+        source: SettingsError,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +57,9 @@ pub struct ShopConfig {
     pub api: Option<ApiConfig>,
     #[serde(default)]
     pub track: Option<TrackConfig>,
+    /// Tuning of the programs (reminder delays, discounts, consent allowance).
+    #[serde(default)]
+    pub programs: ProgramSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -128,6 +138,10 @@ impl Shops {
             if shop.api.as_ref().is_some_and(|api| api.secrets.is_empty()) {
                 return Err(no_secret("api"));
             }
+            shop.programs
+                .abandoned_checkout
+                .validate()
+                .map_err(|source| ShopsError::Programs { shop: id.clone(), source })?;
             if let Some(track) = &shop.track {
                 index(&mut shops.by_track_key, "track key", track.public_key.clone(), &id)?;
             }

@@ -1,34 +1,229 @@
-//! cart-abandon-timer: arms, re-arms and cancels per-checkout follow-up schedules.
+//! cart-abandon-timer: arms, re-arms and cancels the one schedule of each checkout, and runs
+//! a reminder when Scheduler fires it.
+//!
+//! Two kinds of input reach it: bus events (checkout started, updated, completed; order
+//! placed or paid) through its rule, and the [`ReminderDue`] payload Scheduler invokes it
+//! with. Every decision is the domain's ([`relance::programs::checkout`]); this is wiring.
+//! Arming is idempotent (one deterministic schedule name per checkout, replaced in place);
+//! a due reminder re-reads profile and checkout, publishes one `mail.requested` whose key is
+//! stable per step, then arms the next step — a retry after a failure repeats both
+//! harmlessly.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use lambda_runtime::LambdaEvent;
+use chrono::{DateTime, Utc};
+use relance::bus::SOURCE_INGEST;
+use relance::events::{Checkout, Event, Payload};
+use relance::ids::{ExternalId, ProfileId, ShopId};
+use relance::ports::{Clock, EventPublisher, ProfileStore, PublishError, ScheduleError, Scheduler, StoreError};
+use relance::profile::records::CheckoutRecord;
+use relance::profile::{IdentityKey, Profile, Record, RecordKey};
+use relance::programs::checkout::{Decision, ReminderDue, StopReason, decide, first_reminder, message_key};
+use relance::programs::program;
+use relance::programs::request::MailRequest;
+use relance::programs::settings::CheckoutSettings;
+use relance::schedule::{OneTimeSchedule, ScheduleName};
+use relance::shops::Shops;
+use std::sync::Arc;
+
+/// The program this function runs.
+pub const PROGRAM: &str = "abandoned-checkout";
+
+pub struct Deps {
+    pub store: Arc<dyn ProfileStore>,
+    pub publisher: Arc<dyn EventPublisher>,
+    pub scheduler: Arc<dyn Scheduler>,
+    pub shops: Arc<Shops>,
+    pub clock: Arc<dyn Clock>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
-    /// An event this function is routed but cannot handle yet. Failing (rather than
-    /// acknowledging) sends it through Lambda's retries to the dead-letter queue, where it
-    /// waits to be redriven instead of being lost.
+    #[error("input is neither a bus event nor a reminder")]
+    Malformed(#[source] serde_json::Error),
     #[error("unsupported event {source_name}/{detail_type}")]
     Unsupported { source_name: String, detail_type: String },
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error("program {0} is not in the catalogue")]
+    NoProgram(&'static str),
 }
 
-#[tracing::instrument(skip_all, fields(id = ?event.payload.id, detail_type = %event.payload.detail_type))]
-pub async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>) -> Result<(), HandleError> {
-    let envelope = event.payload;
-    tracing::warn!("no handler for this event type yet");
-    Err(HandleError::Unsupported { source_name: envelope.source, detail_type: envelope.detail_type })
+/// What became of an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Armed {
+        at: DateTime<Utc>,
+    },
+    /// Disarmed; `false` when no schedule was pending (already fired or never armed).
+    Disarmed {
+        existed: bool,
+    },
+    Ignored {
+        reason: &'static str,
+    },
+    Requested {
+        step: u32,
+        next: Option<(u32, DateTime<Utc>)>,
+    },
+    Stopped(StopReason),
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Input {
+    // First: a reminder has required fields no bus envelope has.
+    Reminder(ReminderDue),
+    Bus(Box<EventBridgeEvent<serde_json::Value>>),
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn handle(input: serde_json::Value, deps: &Deps) -> Result<Outcome, HandleError> {
+    let outcome = match serde_json::from_value::<Input>(input).map_err(HandleError::Malformed)? {
+        Input::Reminder(due) => remind(&due, deps).await?,
+        Input::Bus(envelope) => {
+            if envelope.source != SOURCE_INGEST {
+                return Err(HandleError::Unsupported {
+                    source_name: envelope.source,
+                    detail_type: envelope.detail_type,
+                });
+            }
+            let event: Event = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
+            on_event(&event, deps).await?
+        }
+    };
+    tracing::info!(?outcome, "handled");
+    Ok(outcome)
+}
+
+fn settings(deps: &Deps, shop: &ShopId) -> CheckoutSettings {
+    deps.shops.get(shop).map(|s| s.programs.abandoned_checkout.clone()).unwrap_or_default()
+}
+
+async fn disarm(deps: &Deps, shop: &ShopId, token: &ExternalId) -> Result<Outcome, HandleError> {
+    let existed = deps.scheduler.delete(&ScheduleName::for_checkout(shop, token)).await?;
+    Ok(Outcome::Disarmed { existed })
+}
+
+async fn on_event(event: &Event, deps: &Deps) -> Result<Outcome, HandleError> {
+    let shop = &event.shop;
+    match &event.payload {
+        Payload::CheckoutStarted(checkout) | Payload::CheckoutUpdated(checkout) => arm(event, checkout, deps).await,
+        Payload::CheckoutCompleted(checkout) => disarm(deps, shop, &checkout.token).await,
+        Payload::OrderPlaced(order) | Payload::OrderPaid(order) => match &order.checkout_token {
+            Some(token) => disarm(deps, shop, token).await,
+            None => Ok(Outcome::Ignored { reason: "order names no checkout" }),
+        },
+        _ => Ok(Outcome::Ignored { reason: "not a checkout or order event" }),
+    }
+}
+
+/// (Re-)arms the first reminder, counted from this activity: still editing is not
+/// abandoning.
+async fn arm(event: &Event, checkout: &Checkout, deps: &Deps) -> Result<Outcome, HandleError> {
+    let shop = &event.shop;
+    if checkout.completed_at.is_some() {
+        return disarm(deps, shop, &checkout.token).await;
+    }
+    if event.identity.email.is_none() && event.identity.customer_id.is_none() {
+        return Ok(Outcome::Ignored { reason: "checkout names no reachable customer" });
+    }
+    if checkout.line_items.is_empty() {
+        return disarm(deps, shop, &checkout.token).await;
+    }
+    let Some(at) = first_reminder(&settings(deps, shop), event.occurred_at) else {
+        return Ok(Outcome::Ignored { reason: "the shop's series has no step" });
+    };
+    // A late event never arms a reminder in the past.
+    let at = at.max(deps.clock.now() + chrono::Duration::minutes(1));
+    let due = ReminderDue {
+        program: PROGRAM.to_owned(),
+        shop: shop.clone(),
+        token: checkout.token.clone(),
+        step: 1,
+        identity: event.identity.clone(),
+    };
+    schedule(deps, &due, at).await?;
+    Ok(Outcome::Armed { at })
+}
+
+async fn schedule(deps: &Deps, due: &ReminderDue, at: DateTime<Utc>) -> Result<(), HandleError> {
+    let payload = serde_json::to_value(due).map_err(HandleError::Malformed)?;
+    let name = ScheduleName::for_checkout(&due.shop, &due.token);
+    deps.scheduler.upsert(&OneTimeSchedule { name, at: at.with_nanosecond_zero(), payload }).await?;
+    Ok(())
+}
+
+trait SecondPrecision {
+    fn with_nanosecond_zero(self) -> Self;
+}
+
+impl SecondPrecision for DateTime<Utc> {
+    /// Scheduler's `at()` has second precision.
+    fn with_nanosecond_zero(self) -> Self {
+        use chrono::Timelike;
+        self.with_nanosecond(0).unwrap_or(self)
+    }
+}
+
+/// The profile the reminder's customer has now, by the keys the checkout gave.
+async fn profile_of(deps: &Deps, due: &ReminderDue) -> Result<Option<Profile>, HandleError> {
+    for key in IdentityKey::all(&due.identity) {
+        if let Some(id) = deps.store.find_identity(&due.shop, &key).await? {
+            return Ok(deps.store.load(&due.shop, &id).await?.map(|v| v.value));
+        }
+    }
+    Ok(None)
+}
+
+async fn checkout_of(
+    deps: &Deps,
+    due: &ReminderDue,
+    profile: &ProfileId,
+) -> Result<Option<CheckoutRecord>, HandleError> {
+    let key = RecordKey::Checkout(due.token.clone());
+    Ok(match deps.store.load_record(&due.shop, profile, &key).await?.map(|v| v.value) {
+        Some(Record::Checkout(checkout)) => Some(checkout),
+        _ => None,
+    })
+}
+
+async fn remind(due: &ReminderDue, deps: &Deps) -> Result<Outcome, HandleError> {
+    let program = program(PROGRAM).ok_or(HandleError::NoProgram(PROGRAM))?;
+    let now = deps.clock.now();
+    let profile = profile_of(deps, due).await?;
+    let checkout = match &profile {
+        Some(profile) => checkout_of(deps, due, &profile.id).await?,
+        None => None,
+    };
+    let decision = decide(&program, &settings(deps, &due.shop), profile.as_ref(), checkout.as_ref(), due.step, now);
+    let (Decision::Send { step, template, discount, next }, Some(profile)) = (decision.clone(), profile) else {
+        let Decision::Stop(reason) = decision else { return Ok(Outcome::Stopped(StopReason::NoProfile)) };
+        tracing::info!(shop = %due.shop, step = due.step, ?reason, "reminder stopped");
+        return Ok(Outcome::Stopped(reason));
+    };
+    let request = MailRequest {
+        shop: due.shop.clone(),
+        profile: profile.id.clone(),
+        program: program.id.to_owned(),
+        step,
+        template: template.to_owned(),
+        kind: program.kind,
+        message_key: message_key(&due.shop, &due.token, step),
+        checkout: Some(due.token.clone()),
+        order: None,
+        discount_code: discount,
+        requested_at: now,
+    };
+    deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;
+    if let Some((next_step, at)) = next {
+        schedule(deps, &ReminderDue { step: next_step, ..due.clone() }, at).await?;
+    }
+    Ok(Outcome::Requested { step, next })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn unknown_events_fail_loudly_instead_of_being_dropped() {
-        let sample = include_str!("../../../events/cart-abandon-timer/checkout-started.json");
-        let payload: EventBridgeEvent<serde_json::Value> = serde_json::from_str(sample).unwrap();
-        let event = LambdaEvent::new(payload, lambda_runtime::Context::default());
-        let err = handle(event).await.unwrap_err();
-        assert!(err.to_string().starts_with("unsupported event"), "{err}");
-    }
-}
+mod tests;

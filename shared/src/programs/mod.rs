@@ -8,6 +8,7 @@
 //! an edit of data. Shops tune them per shop with [`settings::ProgramSettings`].
 
 pub mod checkout;
+pub mod request;
 pub mod settings;
 
 use crate::mail::MailKind;

@@ -1,0 +1,154 @@
+use super::*;
+use relance::memory::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingPublisher};
+use relance::profile::service::apply_event;
+use serde_json::{Value, json};
+
+/// The sample checkout (Shopify `checkouts/create`, Bob, checkout token in the sample).
+fn sample(name: &str) -> Value {
+    let path = format!("{}/../../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+struct World {
+    store: Arc<MemoryProfileStore>,
+    publisher: Arc<RecordingPublisher>,
+    scheduler: Arc<MemoryScheduler>,
+    clock: Arc<ManualClock>,
+    deps: Deps,
+}
+
+fn world(shops: &str) -> World {
+    let store = Arc::new(MemoryProfileStore::default());
+    let publisher = Arc::new(RecordingPublisher::default());
+    let scheduler = Arc::new(MemoryScheduler::default());
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    let started: DateTime<Utc> = serde_json::from_value(checkout["detail"]["occurred_at"].clone()).unwrap();
+    let clock = Arc::new(ManualClock::at(started));
+    let deps = Deps {
+        store: store.clone(),
+        publisher: publisher.clone(),
+        scheduler: scheduler.clone(),
+        shops: Arc::new(Shops::parse(shops).unwrap()),
+        clock: clock.clone(),
+    };
+    World { store, publisher, scheduler, clock, deps }
+}
+
+const SHOPS: &str = r#"{"shops": [{"id": "demo.myshopify.com"}]}"#;
+
+impl World {
+    /// What profile-update does with the same bus event.
+    async fn profile_update(&self, envelope: &Value) {
+        let event: Event = serde_json::from_value(envelope["detail"].clone()).unwrap();
+        apply_event(self.store.as_ref(), self.publisher.as_ref(), &event).await.unwrap();
+    }
+
+    async fn subscribe(&self, envelope: &Value) {
+        let mut consent = envelope.clone();
+        consent["detail"]["id"] = json!("shopify:demo.myshopify.com:consent");
+        consent["detail"]["payload"] = json!({ "type": "consent.changed", "state": "subscribed", "changed_at": "2012-10-12T11:00:00Z", "source": "shopify" });
+        self.profile_update(&consent).await;
+    }
+
+    /// Fires the pending schedule as Scheduler would: its payload, at its time, deleting it
+    /// (`ActionAfterCompletion=DELETE`).
+    async fn fire(&self) -> Outcome {
+        let schedule = self.scheduler.pending().pop().expect("a schedule is pending");
+        self.scheduler.delete(&schedule.name).await.unwrap();
+        self.clock.advance(schedule.at - self.clock.now());
+        handle(schedule.payload, &self.deps).await.unwrap()
+    }
+
+    fn requests(&self) -> Vec<MailRequest> {
+        self.publisher
+            .events()
+            .into_iter()
+            .filter(|e| e.detail_type == "mail.requested")
+            .map(|e| serde_json::from_value(e.detail).unwrap())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_subscribed_customer_gets_the_three_step_series_then_it_ends() {
+    let w = world(SHOPS);
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    w.subscribe(&checkout).await;
+    w.profile_update(&checkout).await;
+    let Outcome::Armed { at } = handle(checkout.clone(), &w.deps).await.unwrap() else { panic!("armed") };
+    assert_eq!(at - w.clock.now(), chrono::Duration::hours(1));
+    assert_eq!(w.scheduler.pending().len(), 1, "one schedule per checkout");
+
+    assert!(matches!(w.fire().await, Outcome::Requested { step: 1, next: Some((2, _)) }));
+    assert!(matches!(w.fire().await, Outcome::Requested { step: 2, next: Some((3, _)) }));
+    assert!(matches!(w.fire().await, Outcome::Requested { step: 3, next: None }));
+    let requests = w.requests();
+    assert_eq!(requests.iter().map(|r| r.step).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(requests.iter().all(|r| r.template == "abandoned-checkout" && r.program == PROGRAM));
+    assert_eq!(requests[0].checkout.as_ref().map(ExternalId::as_str), checkout["detail"]["payload"]["token"].as_str());
+    let keys: std::collections::BTreeSet<&str> = requests.iter().map(|r| r.message_key.as_str()).collect();
+    assert_eq!(keys.len(), 3, "one key per step");
+}
+
+#[tokio::test]
+async fn an_order_disarms_the_series_and_a_late_firing_stops() {
+    let w = world(SHOPS);
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    w.subscribe(&checkout).await;
+    w.profile_update(&checkout).await;
+    handle(checkout.clone(), &w.deps).await.unwrap();
+    assert!(matches!(w.fire().await, Outcome::Requested { step: 1, .. }));
+    let pending = w.scheduler.pending().pop().unwrap();
+    // Its time comes while the order is on its way.
+    w.clock.advance(pending.at - w.clock.now());
+
+    // The order names the checkout: the pending step is cancelled…
+    let mut order = sample("profile-update/order.placed");
+    order["detail"]["payload"]["checkout_token"] = checkout["detail"]["payload"]["token"].clone();
+    order["detail"]["identity"] = checkout["detail"]["identity"].clone();
+    w.profile_update(&order).await;
+    assert_eq!(handle(order, &w.deps).await.unwrap(), Outcome::Disarmed { existed: true });
+    assert!(w.scheduler.pending().is_empty());
+    // …and a firing that was already under way when it landed stops on the re-read.
+    assert_eq!(handle(pending.payload, &w.deps).await.unwrap(), Outcome::Stopped(StopReason::Ordered));
+    assert_eq!(w.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn without_consent_one_reminder_then_nothing_and_unreachable_checkouts_arm_nothing() {
+    let w = world(SHOPS);
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    w.profile_update(&checkout).await;
+    handle(checkout.clone(), &w.deps).await.unwrap();
+    assert!(matches!(w.fire().await, Outcome::Requested { step: 1, next: None }));
+    assert!(w.scheduler.pending().is_empty());
+
+    let mut anonymous = checkout.clone();
+    anonymous["detail"]["identity"] = json!({});
+    assert!(matches!(handle(anonymous, &w.deps).await.unwrap(), Outcome::Ignored { .. }));
+}
+
+#[tokio::test]
+async fn shop_settings_move_the_first_reminder_and_add_the_discount() {
+    let shops = r#"{"shops": [{"id": "demo.myshopify.com", "programs": {"abandoned_checkout":
+        {"delays_minutes": [30, 120], "discount": {"code": "MERCI10"}, "discount_from_step": 2}}}]}"#;
+    let w = world(shops);
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    w.subscribe(&checkout).await;
+    w.profile_update(&checkout).await;
+    let Outcome::Armed { at } = handle(checkout, &w.deps).await.unwrap() else { panic!("armed") };
+    assert_eq!(at - w.clock.now(), chrono::Duration::minutes(30));
+    w.fire().await;
+    w.fire().await;
+    let codes: Vec<Option<String>> = w.requests().into_iter().map(|r| r.discount_code).collect();
+    assert_eq!(codes, [None, Some("MERCI10".to_owned())]);
+}
+
+#[tokio::test]
+async fn other_sources_fail_loudly_and_garbage_is_malformed() {
+    let w = world(SHOPS);
+    let mut foreign = sample("cart-abandon-timer/checkout-started");
+    foreign["source"] = json!("someone.else");
+    assert!(matches!(handle(foreign, &w.deps).await, Err(HandleError::Unsupported { .. })));
+    assert!(matches!(handle(json!({"x": 1}), &w.deps).await, Err(HandleError::Malformed(_))));
+}

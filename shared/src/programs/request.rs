@@ -1,0 +1,41 @@
+//! A program's request for one mail: what the timer (and, later, the other program runners)
+//! publishes as `mail.requested` for send-mail.
+
+use crate::bus::{BusEvent, SOURCE_PROGRAMS};
+use crate::ids::{ExternalId, ProfileId, ShopId};
+use crate::mail::MailKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const MAIL_REQUESTED: &str = "mail.requested";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailRequest {
+    pub shop: ShopId,
+    pub profile: ProfileId,
+    pub program: String,
+    pub step: u32,
+    /// Template id (`abandoned-checkout`, `order-confirmation`, …).
+    pub template: String,
+    pub kind: MailKind,
+    /// The same for every attempt of this mail: send-mail sends a key once.
+    pub message_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<ExternalId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<ExternalId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_code: Option<String>,
+    pub requested_at: DateTime<Utc>,
+}
+
+impl MailRequest {
+    pub fn to_bus_event(&self) -> Result<BusEvent, serde_json::Error> {
+        Ok(BusEvent {
+            source: SOURCE_PROGRAMS.to_owned(),
+            detail_type: MAIL_REQUESTED.to_owned(),
+            time: self.requested_at,
+            detail: serde_json::to_value(self)?,
+        })
+    }
+}
