@@ -121,6 +121,14 @@ impl Profile {
         }
     }
 
+    /// Records that Relance sent this person a mail of `kind` at `at`.
+    pub fn record_sent(&mut self, kind: crate::mail::MailKind, at: DateTime<Utc>) {
+        self.touch(at);
+        if kind == crate::mail::MailKind::Marketing {
+            join_max(&mut self.engagement.last_marketing_at, Some(at));
+        }
+    }
+
     /// Joins `other` (another profile of the same person) into this one.
     ///
     /// Purchase tallies (product quantities, purchase interests) add up: an order whose
@@ -153,6 +161,7 @@ impl Profile {
         join_max(&mut mine.last_delivered_at, theirs.last_delivered_at);
         join_max(&mut mine.last_opened_at, theirs.last_opened_at);
         join_max(&mut mine.last_clicked_at, theirs.last_clicked_at);
+        join_max(&mut mine.last_marketing_at, theirs.last_marketing_at);
         mine.join_visits(theirs.visit_days);
         for (id, summary) in other.orders {
             join_order(self.orders.entry(id).or_default(), summary);

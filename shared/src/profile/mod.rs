@@ -127,6 +127,9 @@ pub struct Engagement {
     pub last_delivered_at: Option<DateTime<Utc>>,
     pub last_opened_at: Option<DateTime<Utc>>,
     pub last_clicked_at: Option<DateTime<Utc>>,
+    /// When Relance last sent this person marketing mail: the frequency cap reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_marketing_at: Option<DateTime<Utc>>,
     /// Days (UTC) with an on-site view, the last [`VISIT_DAYS_KEPT`] days before the latest:
     /// "visited three times" counts days, so a burst of page views is one visit.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
