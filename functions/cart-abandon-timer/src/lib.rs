@@ -1,9 +1,10 @@
 //! cart-abandon-timer: arms, re-arms and cancels the one schedule of each checkout, and runs
 //! a reminder when Scheduler fires it.
 //!
-//! Two kinds of input reach it: bus events (checkout started, updated, completed; order
-//! placed or paid) through its rule, and the [`ReminderDue`] payload Scheduler invokes it
-//! with. Every decision is the domain's ([`relance::programs::checkout`]); this is wiring.
+//! Three kinds of input reach it: bus events (checkout started, updated, completed; order
+//! placed or paid) through its rule, the [`ReminderDue`] payload Scheduler invokes it with,
+//! and a [`DeferredMail`] request send-mail scheduled for later (quiet hours, frequency
+//! cap), which it puts back on the bus when due. Every decision is the domain's ([`relance::programs::checkout`]); this is wiring.
 //! Arming is idempotent (one deterministic schedule name per checkout, replaced in place);
 //! a due reminder re-reads profile and checkout, publishes one `mail.requested` whose key is
 //! stable per step, then arms the next step — a retry after a failure repeats both
@@ -19,7 +20,7 @@ use relance::profile::records::CheckoutRecord;
 use relance::profile::{IdentityKey, Profile, Record, RecordKey};
 use relance::programs::checkout::{Decision, ReminderDue, StopReason, decide, first_reminder, message_key};
 use relance::programs::program;
-use relance::programs::request::MailRequest;
+use relance::programs::request::{DeferredMail, MailRequest};
 use relance::programs::settings::CheckoutSettings;
 use relance::schedule::{OneTimeSchedule, ScheduleName};
 use relance::shops::Shops;
@@ -70,13 +71,16 @@ pub enum Outcome {
         next: Option<(u32, DateTime<Utc>)>,
     },
     Stopped(StopReason),
+    /// A deferred mail request was put back on the bus.
+    Redelivered,
 }
 
 #[derive(serde::Deserialize)]
 #[serde(untagged)]
 enum Input {
-    // First: a reminder has required fields no bus envelope has.
+    // First: these have required fields no bus envelope has.
     Reminder(ReminderDue),
+    Deferred(DeferredMail),
     Bus(Box<EventBridgeEvent<serde_json::Value>>),
 }
 
@@ -84,6 +88,11 @@ enum Input {
 pub async fn handle(input: serde_json::Value, deps: &Deps) -> Result<Outcome, HandleError> {
     let outcome = match serde_json::from_value::<Input>(input).map_err(HandleError::Malformed)? {
         Input::Reminder(due) => remind(&due, deps).await?,
+        Input::Deferred(DeferredMail { deferred }) => {
+            let request = MailRequest { requested_at: deps.clock.now(), ..deferred };
+            deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;
+            Outcome::Redelivered
+        }
         Input::Bus(envelope) => {
             if envelope.source != SOURCE_INGEST {
                 return Err(HandleError::Unsupported {

@@ -152,3 +152,25 @@ async fn other_sources_fail_loudly_and_garbage_is_malformed() {
     assert!(matches!(handle(foreign, &w.deps).await, Err(HandleError::Unsupported { .. })));
     assert!(matches!(handle(json!({"x": 1}), &w.deps).await, Err(HandleError::Malformed(_))));
 }
+
+#[tokio::test]
+async fn a_deferred_mail_request_is_put_back_on_the_bus_unchanged_but_for_its_time() {
+    let w = world(SHOPS);
+    let request = MailRequest {
+        shop: relance::ids::ShopId::parse("demo.myshopify.com").unwrap(),
+        profile: ProfileId::parse("e1").unwrap(),
+        program: PROGRAM.into(),
+        step: 2,
+        template: "abandoned-checkout".into(),
+        kind: relance::mail::MailKind::Marketing,
+        message_key: "k2".into(),
+        checkout: None,
+        order: None,
+        discount_code: None,
+        requested_at: w.clock.now() - chrono::Duration::hours(9),
+    };
+    let payload = serde_json::to_value(relance::programs::request::DeferredMail { deferred: request.clone() }).unwrap();
+    assert_eq!(handle(payload, &w.deps).await.unwrap(), Outcome::Redelivered);
+    let again = w.requests().pop().unwrap();
+    assert_eq!(again, MailRequest { requested_at: w.clock.now(), ..request });
+}

@@ -4,6 +4,7 @@
 use crate::bus::{BusEvent, SOURCE_PROGRAMS};
 use crate::ids::{ExternalId, ProfileId, ShopId};
 use crate::mail::MailKind;
+use crate::schedule::ScheduleName;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -37,5 +38,19 @@ impl MailRequest {
             time: self.requested_at,
             detail: serde_json::to_value(self)?,
         })
+    }
+}
+
+/// The payload of the one-time schedule that brings back a mail send-mail deferred (quiet
+/// hours, frequency cap): the timer puts the request back on the bus when it fires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeferredMail {
+    pub deferred: MailRequest,
+}
+
+impl DeferredMail {
+    /// One schedule per mail: deferring it again moves it instead of adding another.
+    pub fn schedule_name(&self) -> ScheduleName {
+        ScheduleName::derived("mail", &[self.deferred.shop.as_str(), &self.deferred.message_key])
     }
 }
