@@ -15,6 +15,8 @@ pub enum MailError {
     HeaderName(String),
     #[error("unsubscribe URL must be absolute https or http: {0:?}")]
     UnsubscribeUrl(String),
+    #[error("{0:?} is not a mailbox (`Name <address@domain>` or `address@domain`)")]
+    Mailbox(String),
 }
 
 fn refuse_line_breaks(what: &'static str, value: &str) -> Result<(), MailError> {
@@ -33,6 +35,31 @@ impl Subject {
             return Err(MailError::EmptySubject);
         }
         Ok(Self(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A From or Reply-To mailbox, `Maison Demo <bonjour@demo.example>` or a bare address:
+/// one line, with an address in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mailbox(String);
+
+impl Mailbox {
+    pub fn parse(raw: impl Into<String>) -> Result<Self, MailError> {
+        let raw = raw.into();
+        refuse_line_breaks("mailbox", &raw)?;
+        let address = match (raw.rfind('<'), raw.rfind('>')) {
+            (Some(open), Some(close)) if open < close && close == raw.trim_end().len() - 1 => &raw[open + 1..close],
+            (None, None) => raw.trim(),
+            _ => return Err(MailError::Mailbox(raw)),
+        };
+        if Email::parse(address).is_err() {
+            return Err(MailError::Mailbox(raw));
+        }
+        Ok(Self(raw.trim().to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -150,6 +177,9 @@ pub struct OutgoingMail {
     pub kind: MailKind,
     /// Set on every mail Relance sends, so its events find their way back.
     pub tags: Option<MailTags>,
+    /// The shop's own sender; the deployment's default sender when `None`.
+    pub from: Option<Mailbox>,
+    pub reply_to: Option<Mailbox>,
 }
 
 /// What the mail provider answered: its message id, the key that ties later delivery,
@@ -171,6 +201,15 @@ mod tests {
         assert!(MailHeader::parse("X-Ok", "a\nb").is_err());
         assert!(MailHeader::parse("Bad Name", "v").is_err());
         assert!(MailHeader::parse("Bad:Name", "v").is_err());
+    }
+
+    #[test]
+    fn mailboxes_are_one_line_with_an_address() {
+        assert!(Mailbox::parse("Maison Demo <bonjour@demo.example>").is_ok());
+        assert!(Mailbox::parse("bonjour@demo.example").is_ok());
+        assert!(Mailbox::parse("Maison Demo").is_err());
+        assert!(Mailbox::parse("Demo <a@b.example>\r\nBcc: x@y.example").is_err());
+        assert!(Mailbox::parse("Demo <a@b.example> trailing").is_err());
     }
 
     #[test]

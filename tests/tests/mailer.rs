@@ -26,6 +26,8 @@ async fn a_marketing_mail_is_stored_with_its_one_click_unsubscribe_headers() {
         headers: MailHeader::one_click_unsubscribe(unsubscribe).unwrap().to_vec(),
         kind: MailKind::Marketing,
         tags: None,
+        from: None,
+        reply_to: None,
     };
 
     let sent = mailer.send(&mail).await.unwrap();

@@ -73,7 +73,8 @@ impl Mailer for SesMailer {
         let output = self
             .client
             .send_email()
-            .from_email_address(&self.sender)
+            .from_email_address(mail.from.as_ref().map_or(self.sender.as_str(), |f| f.as_str()))
+            .set_reply_to_addresses(mail.reply_to.as_ref().map(|r| vec![r.as_str().to_owned()]))
             .destination(Destination::builder().to_addresses(mail.to.as_str()).build())
             .content(EmailContent::builder().simple(message).build())
             .configuration_set_name(&self.configuration_set)

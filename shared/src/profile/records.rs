@@ -198,6 +198,9 @@ pub struct MessageRecord {
     pub kind: Option<MailKind>,
     #[serde(default)]
     pub subject: Option<String>,
+    /// When send-mail took this mail on: a claim, so a retried request never sends twice.
+    #[serde(default)]
+    pub claimed_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub sent_at: Option<DateTime<Utc>>,
     #[serde(default)]
@@ -221,6 +224,7 @@ impl MessageRecord {
         join_min_of(&mut self.step, theirs.step);
         join_min_of(&mut self.kind, theirs.kind);
         join_min_of(&mut self.subject, theirs.subject);
+        join_min(&mut self.claimed_at, theirs.claimed_at);
         join_min(&mut self.sent_at, theirs.sent_at);
         join_min_of(&mut self.provider_id, theirs.provider_id);
         for (signal, at) in theirs.signals {
@@ -262,7 +266,7 @@ impl Record {
         match self {
             Record::Activity(activity) => Some(activity.at + ACTIVITY_RETENTION),
             Record::Message(message) => {
-                let first = message.sent_at.or_else(|| message.signals.values().min().copied());
+                let first = message.sent_at.or(message.claimed_at).or_else(|| message.signals.values().min().copied());
                 first.map(|at| at + MESSAGE_RETENTION)
             }
             Record::Order(_) | Record::Checkout(_) => None,

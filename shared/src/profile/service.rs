@@ -21,6 +21,7 @@ use crate::events::{Event, Payload};
 use crate::ids::{EventId, ExternalId};
 use crate::ids::{ProfileId, ShopId};
 use crate::lattice::Stamp;
+use crate::mail::MailKind;
 use crate::normalise::ses::MailEvent;
 use crate::ports::{EventPublisher, ProfileStore, PublishError, StoreError};
 use chrono::{DateTime, Utc};
@@ -117,6 +118,31 @@ pub async fn apply_mail_event(
     commit(store, publisher, shop, target, change, |profile| profile.record_mail(event.signal, stamp.clone())).await
 }
 
+/// Records a mail Relance sent: the message record (sent time, provider id) and, for
+/// marketing mail, the profile's last-marketing time the frequency cap reads. Exactly once
+/// per message key, like any event.
+pub async fn apply_sent_mail(
+    store: &dyn ProfileStore,
+    publisher: &dyn EventPublisher,
+    shop: &ShopId,
+    profile: &ProfileId,
+    message: MessageRecord,
+    kind: MailKind,
+    at: DateTime<Utc>,
+) -> Result<Applied, ApplyError> {
+    let id = EventId::parse(format!("relance:{shop}:mail:{}", message.key))
+        .map_err(|e| ApplyError::Store(StoreError::Corrupt { entity: "message key", source: Box::new(e) }))?;
+    let change = Change {
+        id: &id,
+        occurred_at: at,
+        received_at: at,
+        records: vec![Record::Message(message)],
+        delivered: None,
+        order: None,
+    };
+    commit(store, publisher, shop, profile.clone(), change, |p| p.record_sent(kind, at)).await
+}
+
 /// One event's change to one profile, as [`commit`] needs it.
 struct Change<'a> {
     id: &'a EventId,
@@ -174,7 +200,7 @@ async fn commit(
 }
 
 /// Where a profile id Relance issued lives now: itself, or the profile it was merged into.
-async fn locate(store: &dyn ProfileStore, shop: &ShopId, id: &ProfileId) -> Result<Option<ProfileId>, StoreError> {
+pub async fn locate(store: &dyn ProfileStore, shop: &ShopId, id: &ProfileId) -> Result<Option<ProfileId>, StoreError> {
     if store.load(shop, id).await?.is_some() {
         return Ok(Some(id.clone()));
     }
