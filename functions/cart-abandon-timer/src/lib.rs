@@ -19,9 +19,9 @@ use relance::ports::{Clock, EventPublisher, ProfileStore, PublishError, Schedule
 use relance::profile::records::CheckoutRecord;
 use relance::profile::{IdentityKey, Profile, Record, RecordKey};
 use relance::programs::checkout::{Decision, ReminderDue, StopReason, decide, first_reminder, message_key};
-use relance::programs::program;
 use relance::programs::request::{DeferredMail, MailRequest};
 use relance::programs::settings::CheckoutSettings;
+use relance::programs::{Content, program};
 use relance::schedule::{OneTimeSchedule, ScheduleName};
 use relance::shops::Shops;
 use std::sync::Arc;
@@ -73,6 +73,12 @@ pub enum Outcome {
     Stopped(StopReason),
     /// A deferred mail request was put back on the bus.
     Redelivered,
+    /// A transactional order mail was requested; `disarmed` tells whether the order's
+    /// checkout had a pending reminder (`None`: the order names no checkout).
+    OrderMail {
+        program: &'static str,
+        disarmed: Option<bool>,
+    },
 }
 
 #[derive(serde::Deserialize)]
@@ -122,12 +128,55 @@ async fn on_event(event: &Event, deps: &Deps) -> Result<Outcome, HandleError> {
     match &event.payload {
         Payload::CheckoutStarted(checkout) | Payload::CheckoutUpdated(checkout) => arm(event, checkout, deps).await,
         Payload::CheckoutCompleted(checkout) => disarm(deps, shop, &checkout.token).await,
-        Payload::OrderPlaced(order) | Payload::OrderPaid(order) => match &order.checkout_token {
-            Some(token) => disarm(deps, shop, token).await,
-            None => Ok(Outcome::Ignored { reason: "order names no checkout" }),
-        },
+        Payload::OrderPlaced(order) | Payload::OrderPaid(order) => {
+            let disarmed = match &order.checkout_token {
+                Some(token) => Some(deps.scheduler.delete(&ScheduleName::for_checkout(shop, token)).await?),
+                None => None,
+            };
+            let program =
+                if matches!(event.payload, Payload::OrderPlaced(_)) { "order-confirmation" } else { "order-preparing" };
+            order_mail(event, program, &order.order_id, deps).await?;
+            Ok(Outcome::OrderMail { program, disarmed })
+        }
+        Payload::OrderFulfilled(fulfillment) => {
+            order_mail(event, "order-shipped", &fulfillment.order_id, deps).await?;
+            Ok(Outcome::OrderMail { program: "order-shipped", disarmed: None })
+        }
         _ => Ok(Outcome::Ignored { reason: "not a checkout or order event" }),
     }
+}
+
+/// Requests a transactional order mail at once (its program has one step, no delay). The
+/// order may not be filed yet: the request names the event's keys and send-mail resolves
+/// them (retried by Lambda if profile-update is still on it).
+async fn order_mail(
+    event: &Event,
+    program_id: &'static str,
+    order: &ExternalId,
+    deps: &Deps,
+) -> Result<(), HandleError> {
+    let program = program(program_id).ok_or(HandleError::NoProgram(program_id))?;
+    let Some(Content::Template(template)) = program.steps.first().map(|s| s.content.clone()) else {
+        return Err(HandleError::NoProgram(program_id));
+    };
+    let mut identity = event.identity.clone();
+    identity.profile = None;
+    let request = MailRequest {
+        shop: event.shop.clone(),
+        profile: None,
+        identity,
+        program: program_id.to_owned(),
+        step: 1,
+        template: template.to_owned(),
+        kind: program.kind,
+        message_key: MailRequest::key_for(program_id, &event.shop, order.as_str(), 1),
+        checkout: None,
+        order: Some(order.clone()),
+        discount_code: None,
+        requested_at: deps.clock.now(),
+    };
+    deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;
+    Ok(())
 }
 
 /// (Re-)arms the first reminder, counted from this activity: still editing is not
@@ -216,7 +265,8 @@ async fn remind(due: &ReminderDue, deps: &Deps) -> Result<Outcome, HandleError> 
     };
     let request = MailRequest {
         shop: due.shop.clone(),
-        profile: profile.id.clone(),
+        profile: Some(profile.id.clone()),
+        identity: Default::default(),
         program: program.id.to_owned(),
         step,
         template: template.to_owned(),

@@ -107,11 +107,13 @@ async fn an_order_disarms_the_series_and_a_late_firing_stops() {
     order["detail"]["payload"]["checkout_token"] = checkout["detail"]["payload"]["token"].clone();
     order["detail"]["identity"] = checkout["detail"]["identity"].clone();
     w.profile_update(&order).await;
-    assert_eq!(handle(order, &w.deps).await.unwrap(), Outcome::Disarmed { existed: true });
+    let outcome = handle(order, &w.deps).await.unwrap();
+    assert_eq!(outcome, Outcome::OrderMail { program: "order-confirmation", disarmed: Some(true) });
     assert!(w.scheduler.pending().is_empty());
     // …and a firing that was already under way when it landed stops on the re-read.
     assert_eq!(handle(pending.payload, &w.deps).await.unwrap(), Outcome::Stopped(StopReason::Ordered));
-    assert_eq!(w.requests().len(), 1);
+    let programs: Vec<String> = w.requests().into_iter().map(|r| r.program).collect();
+    assert_eq!(programs, ["abandoned-checkout", "order-confirmation"]);
 }
 
 #[tokio::test]
@@ -158,7 +160,8 @@ async fn a_deferred_mail_request_is_put_back_on_the_bus_unchanged_but_for_its_ti
     let w = world(SHOPS);
     let request = MailRequest {
         shop: relance::ids::ShopId::parse("demo.myshopify.com").unwrap(),
-        profile: ProfileId::parse("e1").unwrap(),
+        profile: Some(ProfileId::parse("e1").unwrap()),
+        identity: Default::default(),
         program: PROGRAM.into(),
         step: 2,
         template: "abandoned-checkout".into(),
@@ -173,4 +176,24 @@ async fn a_deferred_mail_request_is_put_back_on_the_bus_unchanged_but_for_its_ti
     assert_eq!(handle(payload, &w.deps).await.unwrap(), Outcome::Redelivered);
     let again = w.requests().pop().unwrap();
     assert_eq!(again, MailRequest { requested_at: w.clock.now(), ..request });
+}
+
+#[tokio::test]
+async fn orders_request_their_transactional_mails_once_per_order_and_kind() {
+    let w = world(SHOPS);
+    let placed = sample("profile-update/order.placed");
+    let paid = sample("profile-update/order.paid");
+    let fulfilled = sample("profile-update/order.fulfilled");
+    for event in [&placed, &placed, &paid, &fulfilled] {
+        assert!(matches!(handle(event.clone(), &w.deps).await.unwrap(), Outcome::OrderMail { .. }));
+    }
+    let requests = w.requests();
+    let programs: Vec<&str> = requests.iter().map(|r| r.program.as_str()).collect();
+    assert_eq!(programs, ["order-confirmation", "order-confirmation", "order-preparing", "order-shipped"]);
+    assert_eq!(requests[0].message_key, requests[1].message_key, "a redelivered order asks for the same mail");
+    assert!(requests.iter().all(|r| r.kind == relance::mail::MailKind::Transactional && r.order.is_some()));
+    // The buyer is named by the order events' keys; a fulfilment names only its order, which
+    // send-mail resolves through the order's identity key.
+    assert!(requests.iter().all(|r| r.profile.is_none()));
+    assert!(requests[..3].iter().all(|r| !r.identity.is_empty()));
 }

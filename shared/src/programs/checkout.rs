@@ -65,9 +65,7 @@ pub fn first_reminder(settings: &CheckoutSettings, last_activity_at: DateTime<Ut
 
 /// The key of a step's mail: the same for every attempt, so it is sent once.
 pub fn message_key(shop: &ShopId, token: &ExternalId, step: u32) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("abandoned-checkout\0{shop}\0{token}\0{step}").as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    super::request::MailRequest::key_for("abandoned-checkout", shop, token.as_str(), step)
 }
 
 /// What a due reminder does, from what was just re-read.

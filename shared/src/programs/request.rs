@@ -2,6 +2,7 @@
 //! publishes as `mail.requested` for send-mail.
 
 use crate::bus::{BusEvent, SOURCE_PROGRAMS};
+use crate::events::Identity;
 use crate::ids::{ExternalId, ProfileId, ShopId};
 use crate::mail::MailKind;
 use crate::schedule::ScheduleName;
@@ -13,7 +14,13 @@ pub const MAIL_REQUESTED: &str = "mail.requested";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailRequest {
     pub shop: ShopId,
-    pub profile: ProfileId,
+    /// The profile, when the requester resolved it (a reminder re-read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileId>,
+    /// Otherwise the keys the triggering event named (an order mail is requested as the order
+    /// arrives, maybe before profile-update has filed it); send-mail resolves them.
+    #[serde(default, skip_serializing_if = "Identity::is_empty")]
+    pub identity: Identity,
     pub program: String,
     pub step: u32,
     /// Template id (`abandoned-checkout`, `order-confirmation`, …).
@@ -31,6 +38,14 @@ pub struct MailRequest {
 }
 
 impl MailRequest {
+    /// The key of a program's mail about one subject (an order, a checkout step): the same
+    /// for every attempt, so send-mail sends it once.
+    pub fn key_for(program: &str, shop: &ShopId, subject: &str, step: u32) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{program}\0{shop}\0{subject}\0{step}").as_bytes());
+        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
     pub fn to_bus_event(&self) -> Result<BusEvent, serde_json::Error> {
         Ok(BusEvent {
             source: SOURCE_PROGRAMS.to_owned(),
