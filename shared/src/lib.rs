@@ -21,6 +21,7 @@ pub mod schedule;
 pub mod shops;
 pub mod signature;
 pub mod telemetry;
+pub mod templates;
 
 #[cfg(feature = "aws")]
 pub mod aws;
