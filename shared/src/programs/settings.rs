@@ -19,6 +19,40 @@ pub enum SettingsError {
 #[serde(default, deny_unknown_fields)]
 pub struct ProgramSettings {
     pub abandoned_checkout: CheckoutSettings,
+    /// Products the order confirmation may suggest (Relance holds no catalogue): those
+    /// sharing a category with the order come first.
+    pub cross_sell: Vec<FeaturedProduct>,
+}
+
+/// A product the shop features in its cross-sell block.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeaturedProduct {
+    pub title: String,
+    pub url: String,
+    #[serde(default)]
+    pub image_url: Option<String>,
+    pub price: crate::money::Money,
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+impl ProgramSettings {
+    /// Up to `limit` featured products for an order of these lines: not already in it, those
+    /// sharing one of its categories first, then in the shop's order.
+    pub fn cross_sell_for(&self, lines: &[crate::events::LineItem], limit: usize) -> Vec<&FeaturedProduct> {
+        let bought: Vec<&str> = lines.iter().map(|l| l.title.as_str()).collect();
+        let categories: Vec<&str> = lines.iter().flat_map(|l| l.categories.iter().map(String::as_str)).collect();
+        let mut picks: Vec<(bool, usize, &FeaturedProduct)> = self
+            .cross_sell
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !bought.contains(&p.title.as_str()))
+            .map(|(i, p)| (!p.categories.iter().any(|c| categories.contains(&c.as_str())), i, p))
+            .collect();
+        picks.sort_by_key(|(unrelated, i, _)| (*unrelated, *i));
+        picks.into_iter().take(limit).map(|(_, _, p)| p).collect()
+    }
 }
 
 /// Where a discount code comes from.
@@ -117,6 +151,31 @@ mod tests {
         assert_eq!(CheckoutSettings { allow_late_first_reminder: true, ..late }.validate(), Ok(()));
         let unordered = CheckoutSettings { delays_minutes: vec![60, 30], ..CheckoutSettings::default() };
         assert!(matches!(unordered.validate(), Err(SettingsError::Unordered(_))));
+    }
+
+    #[test]
+    fn cross_sell_prefers_the_orders_categories_and_skips_what_was_bought() {
+        let settings: ProgramSettings = serde_json::from_value(serde_json::json!({ "cross_sell": [
+            { "title": "Tire-bouchon", "url": "https://x/t", "price": { "minor": 1500, "currency": "EUR" } },
+            { "title": "Cuvée", "url": "https://x/c", "price": { "minor": 2500, "currency": "EUR" }, "categories": ["vins"] },
+            { "title": "Chablis", "url": "https://x/ch", "price": { "minor": 3100, "currency": "EUR" }, "categories": ["vins"] }
+        ]}))
+        .unwrap();
+        let line = crate::events::LineItem {
+            product_id: None,
+            variant_id: None,
+            sku: None,
+            title: "Cuvée".into(),
+            variant_title: None,
+            quantity: 1,
+            unit_price: crate::money::Money::from_minor(2500, crate::money::Currency::parse("EUR").unwrap()),
+            vendor: None,
+            product_type: None,
+            categories: vec!["vins".into()],
+            image_url: None,
+        };
+        let titles: Vec<&str> = settings.cross_sell_for(&[line], 3).iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles, ["Chablis", "Tire-bouchon"]);
     }
 
     #[test]
