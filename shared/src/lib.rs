@@ -20,6 +20,7 @@ pub mod schedule;
 pub mod shops;
 pub mod signature;
 pub mod telemetry;
+pub mod unsubscribe;
 
 #[cfg(feature = "aws")]
 pub mod aws;
