@@ -22,6 +22,7 @@ pub mod shops;
 pub mod signature;
 pub mod telemetry;
 pub mod templates;
+pub mod unsubscribe;
 
 #[cfg(feature = "aws")]
 pub mod aws;

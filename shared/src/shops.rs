@@ -10,12 +10,19 @@
 //!   "shopify": {"domain": "demo.myshopify.com", "secrets": ["…"]},
 //!   "woocommerce": {"source": "https://shop.example", "secrets": ["…"]},
 //!   "api": {"secrets": ["…"]},
-//!   "track": {"public_key": "pk_demo_…", "allowed_origins": ["https://shop.example"]}
+//!   "track": {"public_key": "pk_demo_…", "allowed_origins": ["https://shop.example"]},
+//!   "mail": {"from": "Maison Demo <bonjour@demo.example>", "name": "Maison Demo",
+//!            "site_url": "https://demo.example", "reply_to": null, "unsubscribe_secrets": ["…"]}
 //! }]}
 //! ```
 //!
 //! Every `secrets` list takes several entries so a secret can be rotated without downtime:
-//! add the new one, switch the platform, remove the old one.
+//! add the new one, switch the platform, remove the old one. `mail.unsubscribe_secrets`
+//! works the same way for the links in mail already sent: the first signs, any verifies.
+
+mod mail;
+
+pub use mail::{MailSettings, mailbox_address};
 
 use crate::ids::ShopId;
 use crate::money::Currency;
@@ -38,6 +45,8 @@ pub enum ShopsError {
         #[source]
         source: SettingsError,
     },
+    #[error("shop {shop}: mail.{field} {expected}")]
+    Mail { shop: ShopId, field: &'static str, expected: &'static str },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,6 +69,8 @@ pub struct ShopConfig {
     /// Tuning of the programs (reminder delays, discounts, consent allowance).
     #[serde(default)]
     pub programs: ProgramSettings,
+    #[serde(default)]
+    pub mail: Option<MailSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +156,9 @@ impl Shops {
             if let Some(track) = &shop.track {
                 index(&mut shops.by_track_key, "track key", track.public_key.clone(), &id)?;
             }
+            if let Some(mail) = &shop.mail {
+                mail::check(&id, mail)?;
+            }
             if shops.by_id.insert(id.clone(), shop).is_some() {
                 return Err(ShopsError::Ambiguous { what: "shop id", key: id.to_string() });
             }
@@ -174,6 +188,12 @@ impl Shops {
 
     pub fn by_track_key(&self, key: &str) -> Option<&ShopConfig> {
         self.by_track_key.get(key).and_then(|id| self.by_id.get(id))
+    }
+
+    /// The keys that verify the shop's unsubscribe links; `None` if the shop is unknown or
+    /// has no `mail` section. The lookup [`crate::unsubscribe::UnsubscribeToken::verify`] takes.
+    pub fn unsubscribe_secrets(&self, id: &ShopId) -> Option<&[Secret]> {
+        self.get(id)?.mail.as_ref().map(|mail| mail.unsubscribe_secrets.as_slice())
     }
 }
 

@@ -12,8 +12,8 @@ use sha2::Sha256;
 use std::fmt;
 use subtle::{Choice, ConstantTimeEq};
 
-type HmacSha256 = Hmac<Sha256>;
-type Tag = [u8; 32];
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+pub(crate) type Tag = [u8; 32];
 
 /// The header of the generic API scheme: `t=<unix seconds>,v1=<hex HMAC>[,v1=…]`.
 pub const TIMESTAMPED_HEADER: &str = "X-Relance-Signature";
@@ -51,7 +51,7 @@ impl Secret {
         if value.is_empty() { Err(EmptySecret) } else { Ok(Self(value)) }
     }
 
-    fn mac(&self) -> HmacSha256 {
+    pub(crate) fn mac(&self) -> HmacSha256 {
         <HmacSha256 as KeyInit>::new_from_slice(self.0.as_bytes()).expect("HMAC accepts keys of any length")
     }
 }
@@ -69,14 +69,14 @@ impl fmt::Debug for Secret {
     }
 }
 
-fn tag(mac: HmacSha256) -> Tag {
+pub(crate) fn tag(mac: HmacSha256) -> Tag {
     mac.finalize().into_bytes().into()
 }
 
 /// True if any secret's tag equals any candidate. Every pair is compared, and the results
 /// are combined with `subtle`, so timing reveals neither which secret nor how many bytes
 /// matched.
-fn any_matches(secrets: &[Secret], candidates: &[Tag], sign: impl Fn(HmacSha256) -> Tag) -> bool {
+pub(crate) fn any_matches(secrets: &[Secret], candidates: &[Tag], sign: impl Fn(HmacSha256) -> Tag) -> bool {
     let mut matched = Choice::from(0);
     for secret in secrets {
         let expected = sign(secret.mac());

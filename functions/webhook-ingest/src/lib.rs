@@ -2,8 +2,9 @@
 //!
 //! Routes: `POST /webhooks/shopify`, `POST /webhooks/woocommerce`, `POST /v1/events`
 //! (signed server-to-server API), `POST|OPTIONS /v1/track` (browser tracker),
-//! `GET /health`. Every route verifies before it parses, answers fast, and hands canonical
-//! events to [`accept::accept`].
+//! `GET|POST /unsubscribe` (one-click unsubscribe link of marketing mail), `GET /health`.
+//! Every route verifies before it parses, answers fast, and hands canonical events to
+//! [`accept::accept`].
 
 pub mod accept;
 pub mod api;
@@ -13,6 +14,7 @@ pub mod reject;
 pub mod request;
 pub mod shopify;
 pub mod track;
+pub mod unsubscribe;
 pub mod woocommerce;
 
 use lambda_http::http::{HeaderValue, Method, StatusCode};
@@ -45,6 +47,7 @@ pub async fn handle(request: Request, deps: &Deps) -> Response<Body> {
         "/webhooks/woocommerce" => woocommerce::handle(&request, deps).await,
         "/v1/events" => api::handle(&request, deps).await,
         "/v1/track" => return track::handle(&request, deps).await,
+        "/unsubscribe" => return unsubscribe::handle(&request, deps).await,
         "/health" if request.method() == Method::GET => Ok(json(StatusCode::OK, serde_json::json!({"status": "ok"}))),
         "/health" => Err(Reject::MethodNotAllowed),
         _ => Err(Reject::NotFound),

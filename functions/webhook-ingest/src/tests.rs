@@ -13,11 +13,11 @@ const SHOPIFY_SECRET: &str = "shpss_test_secret";
 const WOO_SECRET: &str = "woo test secret";
 const API_SECRET: &str = "api test secret";
 
-struct World {
-    deps: Deps,
-    publisher: Arc<RecordingPublisher>,
-    parking: Arc<MemoryParkingLot>,
-    clock: Arc<ManualClock>,
+pub(crate) struct World {
+    pub(crate) deps: Deps,
+    pub(crate) publisher: Arc<RecordingPublisher>,
+    pub(crate) parking: Arc<MemoryParkingLot>,
+    pub(crate) clock: Arc<ManualClock>,
 }
 
 fn world() -> World {
@@ -29,6 +29,11 @@ fn world() -> World {
             "track": {{"public_key": "pk_demo", "allowed_origins": ["https://shop.example"]}}}}]}}"#
     ))
     .unwrap();
+    world_with(shops)
+}
+
+/// In-memory ports around `shops`, at 2026-11-23T18:00:00Z.
+pub(crate) fn world_with(shops: Shops) -> World {
     let publisher = Arc::new(RecordingPublisher::default());
     let parking = Arc::new(MemoryParkingLot::default());
     let clock = Arc::new(ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 23, 18, 0, 0).unwrap()));
@@ -43,7 +48,7 @@ fn world() -> World {
     World { deps, publisher, parking, clock }
 }
 
-fn request(method: Method, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
+pub(crate) fn request(method: Method, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
     let mut request = Request::new(Body::Binary(body.to_vec()));
     *request.method_mut() = method;
     *request.uri_mut() = path.parse().unwrap();
@@ -54,7 +59,7 @@ fn request(method: Method, path: &str, headers: &[(&str, &str)], body: &[u8]) ->
     request
 }
 
-fn secret(value: &str) -> Secret {
+pub(crate) fn secret(value: &str) -> Secret {
     Secret::new(value.to_owned()).unwrap()
 }
 
@@ -78,7 +83,7 @@ fn signed_shopify(topic: &str, event_id: &str, body: &[u8]) -> Request {
     shopify_request(topic, event_id, body, &sign_base64_hmac_sha256(&secret(SHOPIFY_SECRET), body))
 }
 
-fn body_json(response: &Response<Body>) -> serde_json::Value {
+pub(crate) fn body_json(response: &Response<Body>) -> serde_json::Value {
     match response.body() {
         Body::Text(text) => serde_json::from_str(text).unwrap(),
         Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap(),
@@ -340,8 +345,15 @@ mod fuzz {
     use super::*;
     use proptest::prelude::*;
 
-    const ROUTES: [&str; 6] =
-        ["/webhooks/shopify", "/webhooks/woocommerce", "/v1/events", "/v1/track?key=pk_demo", "/health", "/x"];
+    const ROUTES: [&str; 7] = [
+        "/webhooks/shopify",
+        "/webhooks/woocommerce",
+        "/v1/events",
+        "/v1/track?key=pk_demo",
+        "/unsubscribe?t=v1.x.y.1.z",
+        "/health",
+        "/x",
+    ];
     const HEADERS: [&str; 12] = [
         "content-type",
         "x-shopify-topic",
@@ -408,6 +420,9 @@ async fn every_route_sample_in_events_gets_its_documented_answer() {
         // Signed at the sample's date: a replay outside the 5-minute window.
         ("api-events", 401),
         ("track", 200),
+        // The link of a mail: GET shows the confirmation page, the one-click POST unsubscribes.
+        ("unsubscribe-get", 200),
+        ("unsubscribe-post", 200),
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/webhook-ingest");
     for (name, status) in expected {
@@ -417,7 +432,7 @@ async fn every_route_sample_in_events_gets_its_documented_answer() {
         assert_eq!(response.status().as_u16(), status, "{name}: {:?}", body_json(&response));
     }
     let published: Vec<String> = w.publisher.events().iter().map(|e| e.detail_type.clone()).collect();
-    assert_eq!(published, ["order.placed", "checkout.started", "order.placed", "product.viewed"]);
+    assert_eq!(published, ["order.placed", "checkout.started", "order.placed", "product.viewed", "consent.changed"]);
 
     // Re-signed now, the generic API sample is accepted.
     let sample: serde_json::Value =

@@ -186,10 +186,18 @@ fn main() -> Result<(), Error> {
 /// test secrets of `tests/fixtures/shops.local.json`.
 fn write_route_samples() -> Result<(), Error> {
     use relance::signature::{Secret, sign_base64_hmac_sha256, sign_timestamped};
+    use relance::unsubscribe::UnsubscribeToken;
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let shopify_secret = Secret::new("local-shopify-secret".to_owned())?;
     let woo_secret = Secret::new("local-woocommerce-secret".to_owned())?;
     let api_secret = Secret::new("local-api-secret".to_owned())?;
+    // The link of a mail sent an hour before the sample time; links never expire.
+    let unsubscribe_token = UnsubscribeToken {
+        shop: ShopId::parse("demo.myshopify.com")?,
+        profile: relance::ids::ProfileId::parse("e0123456789abcdef0123456789abcdef")?,
+        issued_at: at() - chrono::Duration::hours(1),
+    }
+    .sign(&Secret::new("local-unsubscribe-secret".to_owned())?);
     let order = std::fs::read_to_string(fixtures.join("shopify/orders-create__2025-07.json"))?;
     let checkout = std::fs::read_to_string(fixtures.join("shopify/checkouts-create__2025-07.json"))?;
     let woo_order = std::fs::read_to_string(fixtures.join("woocommerce/order.created__rest-api-docs-v3.json"))?;
@@ -261,12 +269,24 @@ fn write_route_samples() -> Result<(), Error> {
             beacon,
             json!({"content-type": "text/plain", "origin": "http://localhost:8080"}),
         ),
+        ("unsubscribe-get", "GET", "/unsubscribe", "", json!({"accept-language": "fr-FR,fr;q=0.9,en;q=0.8"})),
+        (
+            "unsubscribe-post",
+            "POST",
+            "/unsubscribe",
+            "List-Unsubscribe=One-Click",
+            json!({"content-type": "application/x-www-form-urlencoded"}),
+        ),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/webhook-ingest");
     std::fs::create_dir_all(&dir)?;
     let count = samples.len();
     for (name, method, path, body, headers) in samples {
-        let query = if path == "/v1/track" { "key=pk_local_demo" } else { "" };
+        let query = match path {
+            "/v1/track" => "key=pk_local_demo".to_owned(),
+            "/unsubscribe" => format!("t={unsubscribe_token}"),
+            _ => String::new(),
+        };
         let request = json!({
             "version": "2.0",
             "routeKey": "$default",
