@@ -101,6 +101,10 @@ class Stack:
                 out[name] = spec["Default"]
             else:
                 fail(f"parameter {name} has no Default; set RELANCE_LOCAL_PARAM_{name}")
+        # Locally, unsubscribe links point at webhook-ingest under `cargo lambda watch`.
+        if not out.get("PublicBaseUrl"):
+            out["PublicBaseUrl"] = os.environ.get(
+                "RELANCE_LOCAL_PUBLIC_URL", "http://127.0.0.1:9000/lambda-url/webhook-ingest")
         sender = os.environ.get("RELANCE_LOCAL_SENDER")
         if sender:
             out["SenderAddress"] = sender

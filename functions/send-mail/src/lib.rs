@@ -1,34 +1,123 @@
-//! send-mail: renders and sends program and campaign mail through SES.
+//! send-mail: sends the mail programs request, through SES, at most once each.
+//!
+//! `mail.requested` (source `relance.programs`) goes through
+//! [`relance::programs::send::send_requested`]: consent, suppression, frequency cap and
+//! quiet hours (a deferred mail comes back through a one-time schedule), rendering,
+//! one-click unsubscribe, claim, send, record. Campaigns (`campaign.requested`) land with
+//! the campaigns issue; until then they fail, so they wait in the dead-letter queue instead
+//! of being acknowledged and lost.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
+use relance::bus::SOURCE_PROGRAMS;
+use relance::ports::{Clock, EventPublisher, Mailer, ProfileStore, Scheduler};
+use relance::programs::gate::SendPolicy;
+use relance::programs::request::{MAIL_REQUESTED, MailRequest};
+use relance::programs::send::{Mailing, SendError, Sent, send_requested};
+use relance::shops::Shops;
+use std::sync::Arc;
+
+/// Everything a request needs, built once per cold start.
+pub struct Deps {
+    pub store: Arc<dyn ProfileStore>,
+    pub publisher: Arc<dyn EventPublisher>,
+    pub mailer: Arc<dyn Mailer>,
+    pub scheduler: Arc<dyn Scheduler>,
+    pub shops: Arc<Shops>,
+    pub clock: Arc<dyn Clock>,
+    /// webhook-ingest's public base URL, for unsubscribe links.
+    pub public_url: String,
+    pub policy: SendPolicy,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
-    /// An event this function is routed but cannot handle yet. Failing (rather than
-    /// acknowledging) sends it through Lambda's retries to the dead-letter queue, where it
-    /// waits to be redriven instead of being lost.
+    #[error("detail is not a mail request")]
+    Malformed(#[source] serde_json::Error),
+    /// Routed here, not handled by this build: fail so it is retried, then dead-lettered.
     #[error("unsupported event {source_name}/{detail_type}")]
     Unsupported { source_name: String, detail_type: String },
+    /// Retryable or not, the cause says; Lambda retries, then the dead-letter queue keeps it.
+    #[error(transparent)]
+    Send(#[from] SendError),
 }
 
 #[tracing::instrument(skip_all, fields(id = ?event.payload.id, detail_type = %event.payload.detail_type))]
-pub async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>) -> Result<(), HandleError> {
+pub async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>, deps: &Deps) -> Result<Sent, HandleError> {
     let envelope = event.payload;
-    tracing::warn!("no handler for this event type yet");
-    Err(HandleError::Unsupported { source_name: envelope.source, detail_type: envelope.detail_type })
+    if envelope.source != SOURCE_PROGRAMS || envelope.detail_type != MAIL_REQUESTED {
+        tracing::warn!("no handler for this event type yet");
+        return Err(HandleError::Unsupported { source_name: envelope.source, detail_type: envelope.detail_type });
+    }
+    let request: MailRequest = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
+    let mailing = Mailing {
+        store: deps.store.as_ref(),
+        publisher: deps.publisher.as_ref(),
+        mailer: deps.mailer.as_ref(),
+        scheduler: deps.scheduler.as_ref(),
+        shops: deps.shops.as_ref(),
+        public_url: &deps.public_url,
+        policy: deps.policy,
+    };
+    let sent = send_requested(&mailing, &request, deps.clock.now()).await?;
+    tracing::info!(shop = %request.shop, program = %request.program, step = request.step, ?sent, "handled");
+    Ok(sent)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use relance::memory::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingMailer, RecordingPublisher};
+    use relance::profile::service::apply_event;
+
+    fn sample(name: &str) -> serde_json::Value {
+        let path = format!("{}/../../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn deps(store: Arc<MemoryProfileStore>, mailer: Arc<RecordingMailer>) -> Deps {
+        let shops =
+            std::fs::read_to_string(format!("{}/../../tests/fixtures/shops.local.json", env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+        Deps {
+            store,
+            publisher: Arc::new(RecordingPublisher::default()),
+            mailer,
+            scheduler: Arc::new(MemoryScheduler::default()),
+            shops: Arc::new(Shops::parse(&shops).unwrap()),
+            // 11:00 in Paris, the demo shop's zone.
+            clock: Arc::new(ManualClock::at("2026-11-23T10:00:00Z".parse().unwrap())),
+            public_url: "http://127.0.0.1:9000/lambda-url/webhook-ingest".into(),
+            policy: SendPolicy::default(),
+        }
+    }
 
     #[tokio::test]
-    async fn unknown_events_fail_loudly_instead_of_being_dropped() {
-        let sample = include_str!("../../../events/send-mail/mail-requested.json");
-        let payload: EventBridgeEvent<serde_json::Value> = serde_json::from_str(sample).unwrap();
-        let event = LambdaEvent::new(payload, lambda_runtime::Context::default());
-        let err = handle(event).await.unwrap_err();
-        assert!(err.to_string().starts_with("unsupported event"), "{err}");
+    async fn the_sample_order_confirmation_request_is_sent_once() {
+        let store = Arc::new(MemoryProfileStore::default());
+        let mailer = Arc::new(RecordingMailer::default());
+        let deps = deps(store.clone(), mailer.clone());
+        // profile-update filed the order the request is about.
+        let order: relance::events::Event =
+            serde_json::from_value(sample("profile-update/order.placed")["detail"].clone()).unwrap();
+        apply_event(store.as_ref(), deps.publisher.as_ref(), &order).await.unwrap();
+
+        let request = sample("send-mail/mail-requested");
+        let event = || LambdaEvent::new(serde_json::from_value(request.clone()).unwrap(), Default::default());
+        assert!(matches!(handle(event(), &deps).await.unwrap(), Sent::Sent { .. }));
+        assert_eq!(handle(event(), &deps).await.unwrap(), Sent::Duplicate);
+        let sent = mailer.sent();
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].headers.is_empty(), "an order confirmation is transactional");
+        assert_eq!(sent[0].from.as_ref().map(|f| f.as_str()), Some("Maison Demo <bonjour@demo.localhost>"));
+    }
+
+    #[tokio::test]
+    async fn campaigns_fail_loudly_until_they_land() {
+        let deps = deps(Arc::new(MemoryProfileStore::default()), Arc::new(RecordingMailer::default()));
+        let mut request = sample("send-mail/mail-requested");
+        request["detail-type"] = serde_json::json!("campaign.requested");
+        let event = LambdaEvent::new(serde_json::from_value(request).unwrap(), Default::default());
+        assert!(matches!(handle(event, &deps).await, Err(HandleError::Unsupported { .. })));
     }
 }

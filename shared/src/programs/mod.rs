@@ -10,6 +10,7 @@
 pub mod checkout;
 pub mod gate;
 pub mod request;
+pub mod send;
 pub mod settings;
 
 use crate::mail::MailKind;

@@ -1,0 +1,328 @@
+//! send-mail's use case: one requested mail, sent at most once, at a time the customer
+//! accepts, or not at all when they should not get it.
+//!
+//! 1. Find the person (the profile named, or the keys of the triggering event) and their
+//!    message record: a mail already sent or claimed is not sent again.
+//! 2. Re-check what may have changed since the request (a checkout completed while the mail
+//!    waited) and pass the [`gate`]: skip, defer (a one-time schedule brings the request
+//!    back through the timer), or go.
+//! 3. Render ([`crate::templates`]) from the profile, its checkout or order record and the
+//!    shop's settings; marketing mail gets a signed one-click unsubscribe link (RFC 8058).
+//! 4. Claim the message (a conditional create), send, then record it. A send that fails
+//!    gives the claim back, so the retry sends; a crash after SES accepted and before the
+//!    record leaves the claim, and the retry does not send: from the customer's view a mail
+//!    comes once or, in that rare window, not at all — never twice.
+
+use super::gate::{DeferReason, Gate, SendPolicy, SkipReason, gate, zone_of};
+use super::request::{DeferredMail, MailRequest};
+use crate::events::LineItem;
+use crate::ids::ShopId;
+use crate::mail::{MailError, MailHeader, MailKind, MailTags, Mailbox, OutgoingMail};
+use crate::ports::{EventPublisher, Mailer, MailerError, ProfileStore, ScheduleError, Scheduler, StoreError};
+use crate::profile::records::{CheckoutRecord, MessageRecord, OrderRecord};
+use crate::profile::service::{ApplyError, apply_sent_mail, locate};
+use crate::profile::{IdentityKey, Profile, Record, RecordKey, Version};
+use crate::schedule::OneTimeSchedule;
+use crate::shops::{ShopConfig, Shops};
+use crate::templates::{
+    Language, MailContent, MailLine, RenderError, TemplateId, Tracking, UnknownTemplate, Utm, render,
+};
+use crate::unsubscribe::{UnsubscribeToken, unsubscribe_url};
+use chrono::{DateTime, Utc};
+
+/// What send-mail needs, built once per cold start.
+pub struct Mailing<'a> {
+    pub store: &'a dyn ProfileStore,
+    pub publisher: &'a dyn EventPublisher,
+    pub mailer: &'a dyn Mailer,
+    pub scheduler: &'a dyn Scheduler,
+    pub shops: &'a Shops,
+    /// webhook-ingest's public base URL: unsubscribe links point there.
+    pub public_url: &'a str,
+    pub policy: SendPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    Sent {
+        provider_id: String,
+    },
+    /// Sent before (a redelivered or repeated request).
+    Duplicate,
+    /// An earlier attempt claimed it and may have sent it: not sent again.
+    Claimed,
+    Skipped(SkipReason),
+    /// The program's subject is over (the checkout was completed or emptied meanwhile).
+    Stopped(&'static str),
+    Deferred {
+        until: DateTime<Utc>,
+        reason: DeferReason,
+    },
+    /// Nobody to send to (an erased profile).
+    NoProfile,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("shop {0} is not served by this deployment")]
+    UnknownShop(ShopId),
+    /// The order's buyer is not filed yet (profile-update is behind): retry.
+    #[error("the mail's recipient is not filed yet")]
+    NotFiledYet,
+    #[error(transparent)]
+    UnknownTemplate(#[from] UnknownTemplate),
+    #[error("could not render the mail")]
+    Render(#[from] RenderError),
+    #[error("invalid mail header or mailbox")]
+    Mail(#[from] MailError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not record the sent mail")]
+    Apply(#[from] ApplyError),
+    #[error("could not defer the mail")]
+    Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Mailer(#[from] MailerError),
+}
+
+pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTime<Utc>) -> Result<Sent, SendError> {
+    let shop = m.shops.get(&request.shop).ok_or_else(|| SendError::UnknownShop(request.shop.clone()))?;
+    let template = TemplateId::parse(&request.template)?;
+    let Some(profile) = recipient(m, request).await? else {
+        return match request.profile {
+            // A named profile that is gone was erased: nothing to send.
+            Some(_) => Ok(Sent::NoProfile),
+            None => Err(SendError::NotFiledYet),
+        };
+    };
+    let key = RecordKey::Message(request.message_key.clone());
+    if let Some(Record::Message(message)) =
+        m.store.load_record(&request.shop, &profile.id, &key).await?.map(|v| v.value)
+    {
+        if message.sent_at.is_some() {
+            return Ok(Sent::Duplicate);
+        }
+        if message.claimed_at.is_some() {
+            tracing::warn!(shop = %request.shop, key = %request.message_key, "claimed by an earlier attempt; not resent");
+            return Ok(Sent::Claimed);
+        }
+    }
+    let checkout = match &request.checkout {
+        Some(token) => match load(m, request, &profile, RecordKey::Checkout(token.clone())).await? {
+            Some(Record::Checkout(checkout)) => Some(checkout),
+            _ => None,
+        },
+        None => None,
+    };
+    if let Some(checkout) = &checkout {
+        if checkout.is_completed() {
+            return Ok(Sent::Stopped("checkout completed"));
+        }
+        if checkout.is_empty() {
+            return Ok(Sent::Stopped("checkout emptied"));
+        }
+    }
+    let settings = &shop.programs.abandoned_checkout;
+    let exempt = request.program == "abandoned-checkout" && request.step <= settings.reminders_without_consent;
+    match gate(request.kind, &profile, exempt, zone_of(&profile, shop.time_zone.as_deref()), &m.policy, now) {
+        Gate::Send => {}
+        Gate::Skip(reason) => return Ok(Sent::Skipped(reason)),
+        Gate::Defer { until, reason } => {
+            let deferred = DeferredMail { deferred: request.clone() };
+            let payload = serde_json::to_value(&deferred)
+                .map_err(|e| StoreError::Corrupt { entity: "deferred mail", source: Box::new(e) })?;
+            m.scheduler.upsert(&OneTimeSchedule { name: deferred.schedule_name(), at: until, payload }).await?;
+            return Ok(Sent::Deferred { until, reason });
+        }
+    }
+    if request.kind == MailKind::Marketing && shop.mail.is_none() {
+        return Ok(Sent::Stopped("the shop has no mail settings: no marketing mail"));
+    }
+    let order = match &request.order {
+        Some(id) => match load(m, request, &profile, RecordKey::Order(id.clone())).await? {
+            Some(Record::Order(order)) => Some(order),
+            _ => None,
+        },
+        None => None,
+    };
+    let mail = compose(m, shop, request, template, &profile, checkout.as_ref(), order.as_ref(), now)?;
+
+    let claim = MessageRecord {
+        key: request.message_key.clone(),
+        program: Some(request.program.clone()),
+        template: Some(request.template.clone()),
+        step: Some(request.step),
+        kind: Some(request.kind),
+        subject: Some(mail.subject.as_str().to_owned()),
+        claimed_at: Some(now),
+        ..MessageRecord::default()
+    };
+    match m.store.save_record(&request.shop, &profile.id, &Record::Message(claim.clone()), Version::NEW).await {
+        Ok(_) => {}
+        // Another attempt got there between our read and this claim.
+        Err(StoreError::Conflict { .. }) => return Ok(Sent::Claimed),
+        Err(other) => return Err(other.into()),
+    }
+    let sent = match m.mailer.send(&mail).await {
+        Ok(sent) => sent,
+        Err(error) => {
+            // Not sent: give the claim back so the retry sends.
+            m.store.delete_record(&request.shop, &profile.id, &key).await?;
+            return Err(error.into());
+        }
+    };
+    let record = MessageRecord { sent_at: Some(now), provider_id: Some(sent.message_id.clone()), ..claim };
+    apply_sent_mail(m.store, m.publisher, &request.shop, &profile.id, record, request.kind, now).await?;
+    tracing::info!(
+        shop = %request.shop,
+        profile = %profile.id,
+        program = %request.program,
+        step = request.step,
+        message_id = %sent.message_id,
+        "mail sent"
+    );
+    Ok(Sent::Sent { provider_id: sent.message_id })
+}
+
+/// The profile the request is for: the one named (or what it was merged into), else the
+/// owner of the first known key of the triggering event or its order.
+async fn recipient(m: &Mailing<'_>, request: &MailRequest) -> Result<Option<Profile>, SendError> {
+    let shop = &request.shop;
+    let id = match &request.profile {
+        Some(named) => locate(m.store, shop, named).await?,
+        None => {
+            let mut keys = IdentityKey::all(&request.identity);
+            keys.extend(request.order.clone().map(IdentityKey::Order));
+            let mut found = None;
+            for key in keys {
+                if let Some(owner) = m.store.find_identity(shop, &key).await? {
+                    found = Some(owner);
+                    break;
+                }
+            }
+            found
+        }
+    };
+    match id {
+        Some(id) => Ok(m.store.load(shop, &id).await?.map(|v| v.value)),
+        None => Ok(None),
+    }
+}
+
+async fn load(
+    m: &Mailing<'_>,
+    request: &MailRequest,
+    profile: &Profile,
+    key: RecordKey,
+) -> Result<Option<Record>, SendError> {
+    Ok(m.store.load_record(&request.shop, &profile.id, &key).await?.map(|v| v.value))
+}
+
+fn line(item: &LineItem) -> MailLine {
+    MailLine {
+        title: item.title.clone(),
+        variant_title: item.variant_title.clone(),
+        quantity: item.quantity,
+        unit_price: item.unit_price,
+        image_url: item.image_url.clone(),
+        url: None,
+    }
+}
+
+/// The mail, rendered and addressed.
+#[allow(clippy::too_many_arguments)]
+fn compose(
+    m: &Mailing<'_>,
+    shop: &ShopConfig,
+    request: &MailRequest,
+    template: TemplateId,
+    profile: &Profile,
+    checkout: Option<&CheckoutRecord>,
+    order: Option<&OrderRecord>,
+    now: DateTime<Utc>,
+) -> Result<OutgoingMail, SendError> {
+    let settings = shop.mail.as_ref();
+    let site = settings.map(|s| s.site_url.clone()).unwrap_or_default();
+    let order_lines: Vec<LineItem> = order.and_then(|o| o.lines.as_ref()).map(|l| l.value.clone()).unwrap_or_default();
+    let lines = match (checkout, order) {
+        (Some(checkout), _) => checkout.lines.as_ref().map(|l| l.value.iter().map(line).collect()).unwrap_or_default(),
+        (None, Some(_)) => order_lines.iter().map(line).collect(),
+        (None, None) => Vec::new(),
+    };
+    let tracking = order.and_then(|o| {
+        o.fulfillments.values().find(|f| !f.tracking_numbers.is_empty() || !f.tracking_urls.is_empty()).map(|f| {
+            Tracking {
+                company: f.tracking_company.clone(),
+                number: f.tracking_numbers.iter().next().cloned(),
+                url: f.tracking_urls.iter().next().cloned(),
+            }
+        })
+    });
+    let recommendations = if template == TemplateId::OrderConfirmation {
+        shop.programs
+            .cross_sell_for(&order_lines, 3)
+            .into_iter()
+            .map(|p| MailLine {
+                title: p.title.clone(),
+                variant_title: None,
+                quantity: 1,
+                unit_price: p.price,
+                image_url: p.image_url.clone(),
+                url: Some(p.url.clone()),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let unsubscribe = match (request.kind, settings.and_then(|s| s.signing_secret())) {
+        (MailKind::Marketing, Some(secret)) => {
+            let token = UnsubscribeToken { shop: request.shop.clone(), profile: profile.id.clone(), issued_at: now };
+            Some(unsubscribe_url(m.public_url, &token.sign(secret)))
+        }
+        _ => None,
+    };
+    let content = MailContent {
+        shop_name: settings.map_or_else(|| shop.id.to_string(), |s| s.name.clone()),
+        shop_url: site.clone(),
+        first_name: profile.contact.first_name.as_ref().map(|n| n.value.clone()),
+        lines,
+        subtotal: order.and_then(|o| o.subtotal).map(|t| t.amount),
+        total: checkout
+            .and_then(|c| c.total.as_ref().map(|t| t.value))
+            .or_else(|| order.and_then(|o| o.total).map(|t| t.amount)),
+        action_url: checkout.and_then(|c| c.recovery_url.as_ref().map(|u| u.value.clone())).or(Some(site)),
+        discount_code: request.discount_code.clone(),
+        step: request.step,
+        order_name: order.and_then(|o| o.name.as_ref().map(|n| n.value.clone())),
+        tracking,
+        recommendations,
+        unsubscribe_url: unsubscribe.clone(),
+        utm: Utm { campaign: Some(request.program.clone()), ..Utm::default() },
+    };
+    let language =
+        Language::negotiate(profile.contact.locale.as_ref().map(|l| l.value.as_str()), shop.locale.as_deref());
+    let rendered = render(template, language, &content)?;
+    let headers = match &unsubscribe {
+        Some(url) => MailHeader::one_click_unsubscribe(url)?.to_vec(),
+        None => Vec::new(),
+    };
+    let to = profile.email().cloned().ok_or(SendError::NotFiledYet)?;
+    Ok(OutgoingMail {
+        to,
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        headers,
+        kind: request.kind,
+        tags: Some(MailTags {
+            shop: request.shop.clone(),
+            profile: profile.id.clone(),
+            message: request.message_key.clone(),
+        }),
+        from: settings.map(|s| Mailbox::parse(&s.from)).transpose()?,
+        reply_to: settings.and_then(|s| s.reply_to.as_ref()).map(Mailbox::parse).transpose()?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

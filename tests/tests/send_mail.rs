@@ -1,0 +1,160 @@
+//! send-mail on the local stack: a reminder for a profile filed in DynamoDB is rendered and
+//! sent through the SES v2 emulator once, with the one-click unsubscribe pair and the shop's
+//! sender; its message record lands beside the profile; the link in it verifies and its POST
+//! through webhook-ingest's handler becomes the consent event that stops the next reminder.
+
+use chrono::{DateTime, Utc};
+use lambda_runtime::LambdaEvent;
+use relance::aws::{DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler, ScheduleTarget, SesMailer};
+use relance::events::Event;
+use relance::ids::{ExternalId, ShopId};
+use relance::memory::ManualClock;
+use relance::ports::ProfileStore;
+use relance::profile::service::apply_event;
+use relance::profile::{IdentityKey, Record, RecordKey};
+use relance::programs::checkout::message_key;
+use relance::programs::gate::{SendPolicy, SkipReason};
+use relance::programs::request::MailRequest;
+use relance::programs::send::Sent;
+use relance::shops::Shops;
+use relance::unsubscribe::UnsubscribeToken;
+use relance_tests::mailbox::sent_mails;
+use relance_tests::stack::LocalStack;
+use relance_tests::unique;
+use send_mail::{Deps, handle};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn event(shop: &str, email: &str, n: u32, payload: Value) -> Event {
+    serde_json::from_value(json!({
+        "schema_version": 1, "id": format!("shopify:{shop}:{n}"), "shop": shop, "platform": "shopify",
+        "occurred_at": "2026-11-23T08:00:00Z", "received_at": "2026-11-23T08:00:00Z",
+        "identity": { "email": email }, "context": { "locale": "en" }, "payload": payload,
+    }))
+    .unwrap()
+}
+
+fn envelope(request: &MailRequest) -> LambdaEvent<aws_lambda_events::eventbridge::EventBridgeEvent<Value>> {
+    let bus = request.to_bus_event().unwrap();
+    let value = json!({ "version": "0", "id": unique("id"), "detail-type": bus.detail_type, "source": bus.source,
+        "account": "123456789012", "time": bus.time, "region": "us-east-1", "resources": [], "detail": bus.detail });
+    LambdaEvent::new(serde_json::from_value(value).unwrap(), Default::default())
+}
+
+#[tokio::test]
+async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_next() {
+    let stack = LocalStack::connect().await.unwrap();
+    let shop = unique("shop");
+    let email = format!("{}@example.fr", unique("anne"));
+    let store = Arc::new(DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").unwrap()));
+    let publisher = Arc::new(EventBridgePublisher::new(
+        aws_sdk_eventbridge::Client::new(&stack.sdk),
+        stack.var("RELANCE_BUS").unwrap(),
+    ));
+    let shops = json!({ "shops": [{ "id": shop, "locale": "fr", "time_zone": "Europe/Paris",
+        "mail": { "from": "Maison Test <bonjour@relance.test>", "name": "Maison Test", "site_url": "https://shop.test",
+                  "unsubscribe_secrets": ["local-unsubscribe-secret"] } }] });
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let deps = Deps {
+        store: store.clone(),
+        publisher: publisher.clone(),
+        mailer: Arc::new(SesMailer::new(
+            stack.sesv2().unwrap(),
+            stack.var("RELANCE_SENDER").unwrap(),
+            stack.var("RELANCE_CONFIGURATION_SET").unwrap(),
+        )),
+        scheduler: Arc::new(EventBridgeScheduler::new(
+            stack.scheduler(),
+            ScheduleTarget {
+                group: stack.var("RELANCE_SCHEDULE_GROUP").unwrap().to_owned(),
+                function_arn: stack.var("RELANCE_TIMER_ARN").unwrap().to_owned(),
+                role_arn: stack.var("RELANCE_SCHEDULER_ROLE_ARN").unwrap().to_owned(),
+                dead_letter_arn: stack.var("RELANCE_SCHEDULE_DLQ_ARN").unwrap().to_owned(),
+            },
+        )),
+        shops: Arc::new(Shops::parse(&shops.to_string()).unwrap()),
+        clock: Arc::new(ManualClock::at(now)),
+        public_url: "https://hooks.relance.test".into(),
+        policy: SendPolicy::default(),
+    };
+    let line = json!({ "product_id": "p1", "title": "Cuvée des Vignes", "quantity": 1,
+                       "unit_price": { "minor": 2490, "currency": "EUR" } });
+    let history = [
+        event(
+            &shop,
+            &email,
+            1,
+            json!({ "type": "consent.changed", "state": "subscribed",
+            "changed_at": "2026-11-23T07:00:00Z", "source": "shopify" }),
+        ),
+        event(
+            &shop,
+            &email,
+            2,
+            json!({ "type": "checkout.started", "token": "ck1", "line_items": [line],
+            "total": { "minor": 2490, "currency": "EUR" }, "recovery_url": "https://shop.test/checkouts/ck1" }),
+        ),
+    ];
+    for e in &history {
+        apply_event(store.as_ref(), publisher.as_ref(), e).await.unwrap();
+    }
+    let shop_id = ShopId::parse(&shop).unwrap();
+    let key = IdentityKey::Email(relance::ids::Email::parse(&email).unwrap());
+    let profile = store.find_identity(&shop_id, &key).await.unwrap().unwrap();
+    let token = ExternalId::parse("ck1").unwrap();
+    let request = |step| MailRequest {
+        shop: shop_id.clone(),
+        profile: Some(profile.clone()),
+        identity: Default::default(),
+        program: "abandoned-checkout".into(),
+        step,
+        template: "abandoned-checkout".into(),
+        kind: relance::mail::MailKind::Marketing,
+        message_key: message_key(&shop_id, &token, step),
+        checkout: Some(token.clone()),
+        order: None,
+        discount_code: None,
+        requested_at: now,
+    };
+
+    let Sent::Sent { provider_id } = handle(envelope(&request(1)), &deps).await.unwrap() else { panic!("sent") };
+    assert_eq!(handle(envelope(&request(1)), &deps).await.unwrap(), Sent::Duplicate);
+
+    let mails = sent_mails(stack.var("RELANCE_SES_EMULATOR_URL").unwrap()).await.unwrap();
+    let ours: Vec<_> = mails.iter().filter(|m| m.destination.to == [email.clone()]).collect();
+    assert_eq!(ours.len(), 1, "sent once");
+    let mail = ours[0];
+    assert_eq!(mail.message_id, provider_id);
+    assert_eq!(mail.from, "Maison Test <bonjour@relance.test>");
+    assert!(mail.body.html.as_deref().unwrap().contains("Cuvée des Vignes"));
+    assert!(mail.body.text.as_deref().unwrap().contains("https://shop.test/checkouts/ck1"));
+    assert_eq!(mail.header("List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+    let link = mail.header("List-Unsubscribe").unwrap().trim_matches(['<', '>']).to_owned();
+    assert!(link.starts_with("https://hooks.relance.test/unsubscribe?t="), "{link}");
+
+    // The message record sits beside the profile, with the SES message id.
+    let record = store.load_record(&shop_id, &profile, &RecordKey::Message(request(1).message_key)).await.unwrap();
+    let Some(Record::Message(message)) = record.map(|v| v.value) else { panic!("message record") };
+    assert_eq!(message.provider_id.as_deref(), Some(provider_id.as_str()));
+
+    // The customer clicks the one-click link: webhook-ingest turns it into a consent event
+    // (here applied directly, as profile-update would), and the next reminder is skipped.
+    let raw: String = url_token(&link);
+    let verified = UnsubscribeToken::verify(&raw, |s| deps.shops.unsubscribe_secrets(s)).unwrap();
+    assert_eq!(verified.profile, profile);
+    let mut unsubscribe = event(
+        &shop,
+        &email,
+        3,
+        json!({ "type": "consent.changed", "state": "unsubscribed",
+        "changed_at": "2026-11-23T10:05:00Z", "source": "unsubscribe-link" }),
+    );
+    unsubscribe.identity = relance::events::Identity { profile: Some(verified.profile), ..Default::default() };
+    apply_event(store.as_ref(), publisher.as_ref(), &unsubscribe).await.unwrap();
+    assert_eq!(handle(envelope(&request(2)), &deps).await.unwrap(), Sent::Skipped(SkipReason::Unsubscribed));
+}
+
+fn url_token(link: &str) -> String {
+    let query = link.split_once('?').unwrap().1;
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "t").unwrap().1.into_owned()
+}
