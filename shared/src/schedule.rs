@@ -40,10 +40,17 @@ impl ScheduleName {
         Self(format!("{prefix}-{hex}"))
     }
 
-    /// The one schedule of a checkout's reminder series: re-armed for each step under the
-    /// same name, deleted when the checkout completes or the customer is erased.
-    pub fn for_checkout(shop: &ShopId, token: &ExternalId) -> Self {
-        Self::derived("checkout", &[shop.as_str(), token.as_str()])
+    /// The schedule of one step of a checkout's reminder series. Each step has its own name:
+    /// the step that fires arms the next one while Scheduler is still completing it, and
+    /// `ActionAfterCompletion=DELETE` would delete a schedule re-armed under the same name.
+    /// The timer keeps one pending per checkout by deleting the others when it arms.
+    pub fn for_checkout(shop: &ShopId, token: &ExternalId, step: u32) -> Self {
+        Self::derived("checkout", &[shop.as_str(), token.as_str(), &step.to_string()])
+    }
+
+    /// Every step name a checkout's series may use ([`MAX_SERIES_STEPS`]).
+    pub fn all_for_checkout(shop: &ShopId, token: &ExternalId) -> Vec<Self> {
+        (1..=MAX_SERIES_STEPS).map(|step| Self::for_checkout(shop, token, step)).collect()
     }
 }
 
@@ -52,6 +59,9 @@ impl fmt::Display for ScheduleName {
         f.write_str(&self.0)
     }
 }
+
+/// The most steps a reminder series may have: what cancelling a checkout's series deletes.
+pub const MAX_SERIES_STEPS: u32 = 5;
 
 /// A follow-up to run once at `at` (UTC, second precision as Scheduler's `at()` takes it),
 /// invoking the timer function with `payload`.
@@ -73,8 +83,9 @@ mod tests {
         assert!(ScheduleName::parse("a/b").is_err());
         assert!(ScheduleName::parse("x".repeat(65)).is_err());
         let shop = ShopId::parse("a-very-long-shop-name-for-the-limit.myshopify.com").unwrap();
-        let name = ScheduleName::for_checkout(&shop, &ExternalId::parse("x".repeat(200)).unwrap());
+        let name = ScheduleName::for_checkout(&shop, &ExternalId::parse("x".repeat(200)).unwrap(), 1);
         assert_eq!(ScheduleName::parse(name.as_str()), Ok(name.clone()), "derived names are valid");
-        assert_ne!(name, ScheduleName::for_checkout(&shop, &ExternalId::parse("y").unwrap()));
+        assert_ne!(name, ScheduleName::for_checkout(&shop, &ExternalId::parse("y").unwrap(), 1));
+        assert_ne!(name, ScheduleName::for_checkout(&shop, &ExternalId::parse("x".repeat(200)).unwrap(), 2));
     }
 }

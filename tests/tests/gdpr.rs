@@ -95,7 +95,8 @@ async fn an_erased_customer_leaves_no_item_and_others_keep_theirs() {
             dead_letter_arn: stack.var("RELANCE_SCHEDULE_DLQ_ARN").unwrap().to_owned(),
         },
     );
-    let reminder = ScheduleName::for_checkout(&ShopId::parse(&shop).unwrap(), &ExternalId::parse("ck-anne").unwrap());
+    let reminder =
+        ScheduleName::for_checkout(&ShopId::parse(&shop).unwrap(), &ExternalId::parse("ck-anne").unwrap(), 2);
     let at = Utc::now().trunc_subsecs(0) + Duration::hours(1);
     scheduler.upsert(&OneTimeSchedule { name: reminder.clone(), at, payload: json!({}) }).await.unwrap();
     let anne_profile = {

@@ -13,7 +13,7 @@ use relance::ports::ProfileStore;
 use relance::profile::service::apply_event;
 use relance::profile::{IdentityKey, Record, RecordKey};
 use relance::programs::checkout::message_key;
-use relance::programs::gate::{SendPolicy, SkipReason};
+use relance::programs::gate::SkipReason;
 use relance::programs::request::MailRequest;
 use relance::programs::send::Sent;
 use relance::shops::Shops;
@@ -75,7 +75,6 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
         shops: Arc::new(Shops::parse(&shops.to_string()).unwrap()),
         clock: Arc::new(ManualClock::at(now)),
         public_url: "https://hooks.relance.test".into(),
-        policy: SendPolicy::default(),
     };
     let line = json!({ "product_id": "p1", "title": "Cuvée des Vignes", "quantity": 1,
                        "unit_price": { "minor": 2490, "currency": "EUR" } });

@@ -63,10 +63,9 @@ async fn a_checkout_arms_a_schedule_whose_firing_requests_the_first_reminder() {
     }
 
     let Outcome::Armed { at } = handle(checkout.clone(), &deps).await.unwrap() else { panic!("armed") };
-    let name = ScheduleName::for_checkout(
-        &relance::ids::ShopId::parse(&shop).unwrap(),
-        &relance::ids::ExternalId::parse(&token).unwrap(),
-    );
+    let (shop_id, token_id) =
+        (relance::ids::ShopId::parse(&shop).unwrap(), relance::ids::ExternalId::parse(&token).unwrap());
+    let name = ScheduleName::for_checkout(&shop_id, &token_id, 1);
     let stored = stack.scheduler().get_schedule().group_name(&group).name(name.as_str()).send().await.unwrap();
     assert_eq!(stored.schedule_expression(), Some(format!("at({})", at.format("%Y-%m-%dT%H:%M:%S")).as_str()));
     let input: Value = serde_json::from_str(stored.target().unwrap().input().unwrap()).unwrap();
@@ -83,7 +82,9 @@ async fn a_checkout_arms_a_schedule_whose_firing_requests_the_first_reminder() {
     assert_eq!(requests[0]["detail"]["step"], 1);
     assert_eq!(requests[0]["detail"]["checkout"], token.as_str());
 
-    // Step 2 is armed under the same name; the order cancels it.
+    // Step 2 is armed under its own name; the order cancels it.
+    let name = ScheduleName::for_checkout(&shop_id, &token_id, 2);
+    assert!(stack.scheduler().get_schedule().group_name(&group).name(name.as_str()).send().await.is_ok());
     let mut order = sample("profile-update/order.placed");
     order["detail"]["shop"] = json!(shop);
     order["detail"]["payload"]["checkout_token"] = json!(token);

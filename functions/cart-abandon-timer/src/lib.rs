@@ -119,8 +119,18 @@ fn settings(deps: &Deps, shop: &ShopId) -> CheckoutSettings {
 }
 
 async fn disarm(deps: &Deps, shop: &ShopId, token: &ExternalId) -> Result<Outcome, HandleError> {
-    let existed = deps.scheduler.delete(&ScheduleName::for_checkout(shop, token)).await?;
-    Ok(Outcome::Disarmed { existed })
+    Ok(Outcome::Disarmed { existed: cancel_series(deps, shop, token, None).await? })
+}
+
+/// Deletes the series' pending schedules, but `keep`'s; `true` if one was pending.
+async fn cancel_series(deps: &Deps, shop: &ShopId, token: &ExternalId, keep: Option<u32>) -> Result<bool, HandleError> {
+    let mut existed = false;
+    for (index, name) in ScheduleName::all_for_checkout(shop, token).into_iter().enumerate() {
+        if keep != u32::try_from(index + 1).ok() {
+            existed |= deps.scheduler.delete(&name).await?;
+        }
+    }
+    Ok(existed)
 }
 
 async fn on_event(event: &Event, deps: &Deps) -> Result<Outcome, HandleError> {
@@ -129,9 +139,10 @@ async fn on_event(event: &Event, deps: &Deps) -> Result<Outcome, HandleError> {
         Payload::CheckoutStarted(checkout) | Payload::CheckoutUpdated(checkout) => arm(event, checkout, deps).await,
         Payload::CheckoutCompleted(checkout) => disarm(deps, shop, &checkout.token).await,
         Payload::OrderPlaced(order) | Payload::OrderPaid(order) => {
-            let disarmed = match &order.checkout_token {
-                Some(token) => Some(deps.scheduler.delete(&ScheduleName::for_checkout(shop, token)).await?),
-                None => None,
+            let disarmed = match (&order.checkout_token, &order.cart_token) {
+                (Some(token), _) => Some(cancel_series(deps, shop, token, None).await?),
+                (None, Some(cart)) => Some(cancel_by_cart(event, cart, deps).await?),
+                (None, None) => None,
             };
             let program =
                 if matches!(event.payload, Payload::OrderPlaced(_)) { "order-confirmation" } else { "order-preparing" };
@@ -144,6 +155,29 @@ async fn on_event(event: &Event, deps: &Deps) -> Result<Outcome, HandleError> {
         }
         _ => Ok(Outcome::Ignored { reason: "not a checkout or order event" }),
     }
+}
+
+/// An order that names only its cart (no checkout token): the buyer's checkouts of that
+/// cart are found among their records, and their series cancelled.
+async fn cancel_by_cart(event: &Event, cart: &ExternalId, deps: &Deps) -> Result<bool, HandleError> {
+    let mut profile = None;
+    for key in IdentityKey::of(event) {
+        if let Some(owner) = deps.store.find_identity(&event.shop, &key).await? {
+            profile = Some(owner);
+            break;
+        }
+    }
+    let Some(profile) = profile else { return Ok(false) };
+    let mut existed = false;
+    for record in deps.store.records(&event.shop, &profile).await? {
+        if let Record::Checkout(checkout) = record
+            && !checkout.cart
+            && checkout.cart_token.as_ref() == Some(cart)
+        {
+            existed |= cancel_series(deps, &event.shop, &checkout.token, None).await?;
+        }
+    }
+    Ok(existed)
 }
 
 /// Requests a transactional order mail at once (its program has one step, no delay). The
@@ -205,12 +239,14 @@ async fn arm(event: &Event, checkout: &Checkout, deps: &Deps) -> Result<Outcome,
         identity: event.identity.clone(),
     };
     schedule(deps, &due, at).await?;
+    // One pending reminder per checkout: a later step armed before this activity goes.
+    cancel_series(deps, shop, &checkout.token, Some(1)).await?;
     Ok(Outcome::Armed { at })
 }
 
 async fn schedule(deps: &Deps, due: &ReminderDue, at: DateTime<Utc>) -> Result<(), HandleError> {
     let payload = serde_json::to_value(due).map_err(HandleError::Malformed)?;
-    let name = ScheduleName::for_checkout(&due.shop, &due.token);
+    let name = ScheduleName::for_checkout(&due.shop, &due.token, due.step);
     deps.scheduler.upsert(&OneTimeSchedule { name, at: at.with_nanosecond_zero(), payload }).await?;
     Ok(())
 }

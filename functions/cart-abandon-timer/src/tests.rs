@@ -197,3 +197,20 @@ async fn orders_request_their_transactional_mails_once_per_order_and_kind() {
     assert!(requests.iter().all(|r| r.profile.is_none()));
     assert!(requests[..3].iter().all(|r| !r.identity.is_empty()));
 }
+
+#[tokio::test]
+async fn an_order_naming_only_the_cart_cancels_that_carts_checkout_series() {
+    let w = world(SHOPS);
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    w.subscribe(&checkout).await;
+    w.profile_update(&checkout).await;
+    handle(checkout.clone(), &w.deps).await.unwrap();
+    assert_eq!(w.scheduler.pending().len(), 1);
+    let mut order = sample("profile-update/order.placed");
+    order["detail"]["identity"] = checkout["detail"]["identity"].clone();
+    order["detail"]["payload"]["checkout_token"] = Value::Null;
+    order["detail"]["payload"]["cart_token"] = checkout["detail"]["payload"]["cart_token"].clone();
+    let outcome = handle(order, &w.deps).await.unwrap();
+    assert_eq!(outcome, Outcome::OrderMail { program: "order-confirmation", disarmed: Some(true) });
+    assert!(w.scheduler.pending().is_empty());
+}

@@ -11,7 +11,6 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use relance::bus::SOURCE_PROGRAMS;
 use relance::ports::{Clock, EventPublisher, Mailer, ProfileStore, Scheduler};
-use relance::programs::gate::SendPolicy;
 use relance::programs::request::{MAIL_REQUESTED, MailRequest};
 use relance::programs::send::{Mailing, SendError, Sent, send_requested};
 use relance::shops::Shops;
@@ -27,7 +26,6 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// webhook-ingest's public base URL, for unsubscribe links.
     pub public_url: String,
-    pub policy: SendPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +55,6 @@ pub async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>, dep
         scheduler: deps.scheduler.as_ref(),
         shops: deps.shops.as_ref(),
         public_url: &deps.public_url,
-        policy: deps.policy,
     };
     let sent = send_requested(&mailing, &request, deps.clock.now()).await?;
     tracing::info!(shop = %request.shop, program = %request.program, step = request.step, ?sent, "handled");
@@ -88,7 +85,6 @@ mod tests {
             // 11:00 in Paris, the demo shop's zone.
             clock: Arc::new(ManualClock::at("2026-11-23T10:00:00Z".parse().unwrap())),
             public_url: "http://127.0.0.1:9000/lambda-url/webhook-ingest".into(),
-            policy: SendPolicy::default(),
         }
     }
 

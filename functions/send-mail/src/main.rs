@@ -8,7 +8,6 @@ use relance::aws::{
 };
 use relance::config::{EnvReader, vars};
 use relance::ports::SystemClock;
-use relance::programs::gate::SendPolicy;
 use send_mail::{Deps, handle};
 use std::sync::Arc;
 
@@ -38,7 +37,6 @@ async fn main() -> Result<(), Error> {
         shops: Arc::new(shops),
         clock: Arc::new(SystemClock),
         public_url,
-        policy: SendPolicy::default(),
     });
     run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
         let deps = deps.clone();

@@ -71,11 +71,14 @@ pub async fn erase_customer(
         }
         let records = store.records(shop, &id).await?;
         for record in &records {
-            if let Record::Checkout(checkout) = record
-                && !checkout.cart
-                && scheduler.delete(&ScheduleName::for_checkout(shop, &checkout.token)).await?
-            {
-                erased.schedules += 1;
+            let Record::Checkout(checkout) = record else { continue };
+            if checkout.cart {
+                continue;
+            }
+            for name in ScheduleName::all_for_checkout(shop, &checkout.token) {
+                if scheduler.delete(&name).await? {
+                    erased.schedules += 1;
+                }
             }
         }
         for record in &records {

@@ -95,7 +95,9 @@ pub fn gate(
 fn after_quiet_hours(at: DateTime<Utc>, zone: Tz, policy: &SendPolicy) -> DateTime<Utc> {
     let local = at.with_timezone(&zone);
     let hour = local.hour();
-    let quiet = if policy.quiet_from > policy.quiet_until {
+    let quiet = if policy.quiet_from == policy.quiet_until {
+        false
+    } else if policy.quiet_from > policy.quiet_until {
         hour >= policy.quiet_from || hour < policy.quiet_until
     } else {
         hour >= policy.quiet_from && hour < policy.quiet_until
@@ -182,6 +184,9 @@ mod tests {
         assert_eq!(gate(MailKind::Marketing, &p, false, "Asia/Tokyo".parse().unwrap(), &policy, at(5, 0)), Gate::Send);
         // Transactional mail ignores quiet hours.
         assert_eq!(gate(MailKind::Transactional, &p, false, paris(), &policy, at(21, 30)), Gate::Send);
+        // A shop that turned quiet hours off.
+        let off = SendPolicy { quiet_from: 0, quiet_until: 0, ..policy };
+        assert_eq!(gate(MailKind::Marketing, &p, false, paris(), &off, at(21, 30)), Gate::Send);
     }
 
     #[test]

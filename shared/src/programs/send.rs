@@ -13,7 +13,7 @@
 //!    record leaves the claim, and the retry does not send: from the customer's view a mail
 //!    comes once or, in that rare window, not at all — never twice.
 
-use super::gate::{DeferReason, Gate, SendPolicy, SkipReason, gate, zone_of};
+use super::gate::{DeferReason, Gate, SkipReason, gate, zone_of};
 use super::request::{DeferredMail, MailRequest};
 use crate::events::LineItem;
 use crate::ids::ShopId;
@@ -39,7 +39,6 @@ pub struct Mailing<'a> {
     pub shops: &'a Shops,
     /// webhook-ingest's public base URL: unsubscribe links point there.
     pub public_url: &'a str,
-    pub policy: SendPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +123,8 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
     }
     let settings = &shop.programs.abandoned_checkout;
     let exempt = request.program == "abandoned-checkout" && request.step <= settings.reminders_without_consent;
-    match gate(request.kind, &profile, exempt, zone_of(&profile, shop.time_zone.as_deref()), &m.policy, now) {
+    let policy = shop.programs.sending.policy();
+    match gate(request.kind, &profile, exempt, zone_of(&profile, shop.time_zone.as_deref()), &policy, now) {
         Gate::Send => {}
         Gate::Skip(reason) => return Ok(Sent::Skipped(reason)),
         Gate::Defer { until, reason } => {

@@ -9,6 +9,8 @@ use serde::Deserialize;
 pub enum SettingsError {
     #[error("abandoned checkout: at least one reminder delay is needed")]
     NoDelay,
+    #[error("abandoned checkout: at most {max} reminders", max = crate::schedule::MAX_SERIES_STEPS)]
+    TooMany,
     #[error("abandoned checkout: delays must increase ({0:?} minutes)")]
     Unordered(Vec<i64>),
     #[error("abandoned checkout: first reminder after {0} minutes; at most 180 unless `allow_late_first_reminder`")]
@@ -19,9 +21,38 @@ pub enum SettingsError {
 #[serde(default, deny_unknown_fields)]
 pub struct ProgramSettings {
     pub abandoned_checkout: CheckoutSettings,
+    /// When marketing mail may go: frequency cap and quiet hours.
+    pub sending: SendingSettings,
     /// Products the order confirmation may suggest (Relance holds no catalogue): those
     /// sharing a category with the order come first.
     pub cross_sell: Vec<FeaturedProduct>,
+}
+
+/// The shop's side of [`super::gate::SendPolicy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SendingSettings {
+    /// No marketing mail within this many hours of the last one (0: no cap).
+    pub frequency_cap_hours: u32,
+    /// Local hours of quiet time, from (inclusive) until (exclusive); equal hours: none.
+    pub quiet_from: u32,
+    pub quiet_until: u32,
+}
+
+impl Default for SendingSettings {
+    fn default() -> Self {
+        Self { frequency_cap_hours: 16, quiet_from: 21, quiet_until: 8 }
+    }
+}
+
+impl SendingSettings {
+    pub fn policy(&self) -> super::gate::SendPolicy {
+        super::gate::SendPolicy {
+            frequency_cap: Duration::hours(i64::from(self.frequency_cap_hours)),
+            quiet_from: self.quiet_from % 24,
+            quiet_until: self.quiet_until % 24,
+        }
+    }
 }
 
 /// A product the shop features in its cross-sell block.
@@ -96,6 +127,9 @@ impl Default for CheckoutSettings {
 impl CheckoutSettings {
     pub fn validate(&self) -> Result<(), SettingsError> {
         let first = *self.delays_minutes.first().ok_or(SettingsError::NoDelay)?;
+        if self.delays_minutes.len() > crate::schedule::MAX_SERIES_STEPS as usize {
+            return Err(SettingsError::TooMany);
+        }
         if !self.delays_minutes.windows(2).all(|w| w[0] < w[1]) || first < 0 {
             return Err(SettingsError::Unordered(self.delays_minutes.clone()));
         }

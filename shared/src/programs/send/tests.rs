@@ -119,7 +119,6 @@ impl World {
             scheduler: &self.scheduler,
             shops: &self.shops,
             public_url: "https://hooks.demo.example/",
-            policy: SendPolicy::default(),
         }
     }
 
