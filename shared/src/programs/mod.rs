@@ -7,6 +7,7 @@
 //! [`checkout`] (and, as they land, the others), so adding a program or changing a delay is
 //! an edit of data. Shops tune them per shop with [`settings::ProgramSettings`].
 
+pub mod attribution;
 pub mod checkout;
 pub mod gate;
 pub mod request;
