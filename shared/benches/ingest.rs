@@ -14,16 +14,13 @@ use relance::ids::ShopId;
 use relance::money::Currency;
 use relance::normalise::{Delivery, NormaliseError, Outcome, shopify, woocommerce};
 use relance::signature::{Secret, sign_base64_hmac_sha256, verify_any};
+mod support;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use support::{measure, print_machine};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
-/// Time spent on each payload, after calibration.
-const TARGET: Duration = Duration::from_millis(300);
-const MIN_ITERATIONS: usize = 1_000;
-/// Bounds the sample buffer when an iteration costs next to nothing (the timer check).
-const MAX_ITERATIONS: usize = 2_000_000;
 
 type Normalise = fn(&Delivery<'_>) -> Result<Outcome, NormaliseError>;
 
@@ -34,13 +31,6 @@ struct Payload {
     body: Vec<u8>,
     header: String,
     normalise: Normalise,
-}
-
-struct Stats {
-    iterations: usize,
-    median: f64,
-    p99: f64,
-    mean: f64,
 }
 
 fn main() {
@@ -123,28 +113,6 @@ fn split_largest(payload: &Payload, secrets: &[Secret], base: Delivery<'_>) {
     }
 }
 
-/// Warms up, picks an iteration count for about [`TARGET`] (at least [`MIN_ITERATIONS`]),
-/// then times every iteration on its own.
-fn measure(mut f: impl FnMut()) -> Stats {
-    let warm_up = Instant::now();
-    let mut calls = 0u32;
-    while warm_up.elapsed() < TARGET / 10 {
-        f();
-        calls += 1;
-    }
-    let per_call = warm_up.elapsed() / calls;
-    let iterations = ((TARGET.as_nanos() / per_call.as_nanos().max(1)) as usize).clamp(MIN_ITERATIONS, MAX_ITERATIONS);
-    let mut samples: Vec<f64> = Vec::with_capacity(iterations);
-    for _ in 0..iterations {
-        let start = Instant::now();
-        f();
-        samples.push(start.elapsed().as_secs_f64() * 1e6);
-    }
-    samples.sort_by(f64::total_cmp);
-    let rank = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    Stats { iterations, median: rank(0.5), p99: rank(0.99), mean: samples.iter().sum::<f64>() / iterations as f64 }
-}
-
 fn load_payloads(secret: &Secret) -> Vec<Payload> {
     let mut payloads = Vec::new();
     for (platform, normalise) in [("shopify", shopify::normalise as Normalise), ("woocommerce", woocommerce::normalise)]
@@ -179,24 +147,4 @@ fn topic_of(platform: &str, file: &str) -> String {
         "shopify" => stem.replacen('-', "/", 1),
         _ => stem.split('-').next().unwrap_or(stem).to_owned(),
     }
-}
-
-fn print_machine() {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".to_owned());
-    let rustc = std::process::Command::new("rustc")
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|out| out.status.success())
-        .map_or_else(|| "unknown".to_owned(), |out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
-    println!("Machine: nproc {cores}, CPU {cpu}, {rustc}; single-threaded, profile `bench` (= release).");
 }

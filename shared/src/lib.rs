@@ -8,6 +8,7 @@
 pub mod bus;
 pub mod config;
 pub mod events;
+pub mod html;
 pub mod ids;
 pub mod lattice;
 pub mod mail;

@@ -102,6 +102,17 @@ impl LocalStack {
         aws_sdk_scheduler::Client::new(&self.sdk)
     }
 
+    /// The Scheduler adapter as the timer and send-mail build it, on the local stack.
+    pub fn timer_scheduler(&self) -> Result<relance::aws::EventBridgeScheduler, StackError> {
+        let target = relance::aws::ScheduleTarget {
+            group: self.var("RELANCE_SCHEDULE_GROUP")?.to_owned(),
+            function_arn: self.var("RELANCE_TIMER_ARN")?.to_owned(),
+            role_arn: self.var("RELANCE_SCHEDULER_ROLE_ARN")?.to_owned(),
+            dead_letter_arn: self.var("RELANCE_SCHEDULE_DLQ_ARN")?.to_owned(),
+        };
+        Ok(relance::aws::EventBridgeScheduler::new(self.scheduler(), target))
+    }
+
     /// Replaces the shops document (webhook secrets) in the template's Secrets Manager
     /// secret. Functions read it at cold start: set it before starting them.
     pub async fn put_shops(&self, document: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{Duration, SubsecRound, Utc};
-use relance::aws::{EventBridgePublisher, EventBridgeScheduler, ScheduleTarget};
+use relance::aws::EventBridgePublisher;
 use relance::bus::{BusEvent, SOURCE_INGEST};
 use relance::ports::{EventPublisher, Scheduler};
 use relance::schedule::{OneTimeSchedule, ScheduleName};
@@ -130,15 +130,7 @@ async fn a_due_schedule_fires_once_with_its_input_and_is_deleted() {
     let _turn = SERIAL.lock().await;
     let stack = LocalStack::connect().await.unwrap();
     let group = stack.var("RELANCE_SCHEDULE_GROUP").unwrap().to_owned();
-    let scheduler = EventBridgeScheduler::new(
-        stack.scheduler(),
-        ScheduleTarget {
-            group: group.clone(),
-            function_arn: stack.var("RELANCE_TIMER_ARN").unwrap().to_owned(),
-            role_arn: stack.var("RELANCE_SCHEDULER_ROLE_ARN").unwrap().to_owned(),
-            dead_letter_arn: stack.var("RELANCE_SCHEDULE_DLQ_ARN").unwrap().to_owned(),
-        },
-    );
+    let scheduler = stack.timer_scheduler().unwrap();
     let marker = unique("sched");
     let at = Utc::now().trunc_subsecs(0) + Duration::hours(1);
     let name = ScheduleName::parse(unique("cart")).unwrap();

@@ -3,7 +3,7 @@
 //! data request's export lists the person with their records.
 
 use chrono::{Duration, SubsecRound, Utc};
-use relance::aws::{DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler, ScheduleTarget};
+use relance::aws::{DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler};
 use relance::events::{CustomerRedact, Event};
 use relance::ids::{ExternalId, ShopId};
 use relance::ports::{ProfileStore, Scheduler};
@@ -86,15 +86,7 @@ async fn an_erased_customer_leaves_no_item_and_others_keep_theirs() {
     }
     // Her checkout's reminder is pending.
     let group = stack.var("RELANCE_SCHEDULE_GROUP").unwrap().to_owned();
-    let scheduler = EventBridgeScheduler::new(
-        stack.scheduler(),
-        ScheduleTarget {
-            group: group.clone(),
-            function_arn: stack.var("RELANCE_TIMER_ARN").unwrap().to_owned(),
-            role_arn: stack.var("RELANCE_SCHEDULER_ROLE_ARN").unwrap().to_owned(),
-            dead_letter_arn: stack.var("RELANCE_SCHEDULE_DLQ_ARN").unwrap().to_owned(),
-        },
-    );
+    let scheduler = stack.timer_scheduler().unwrap();
     let reminder =
         ScheduleName::for_checkout(&ShopId::parse(&shop).unwrap(), &ExternalId::parse("ck-anne").unwrap(), 2);
     let at = Utc::now().trunc_subsecs(0) + Duration::hours(1);

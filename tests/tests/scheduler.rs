@@ -1,7 +1,7 @@
 //! One-time schedules through the Scheduler adapter, in the template's schedule group.
 
 use chrono::{Duration, SubsecRound, Utc};
-use relance::aws::{EventBridgeScheduler, ScheduleTarget};
+use relance::aws::EventBridgeScheduler;
 use relance::ports::Scheduler;
 use relance::schedule::{OneTimeSchedule, ScheduleName};
 use relance_tests::stack::LocalStack;
@@ -10,13 +10,7 @@ use serde_json::json;
 
 fn adapter(stack: &LocalStack) -> (EventBridgeScheduler, String) {
     let group = stack.var("RELANCE_SCHEDULE_GROUP").unwrap().to_owned();
-    let target = ScheduleTarget {
-        group: group.clone(),
-        function_arn: stack.var("RELANCE_TIMER_ARN").unwrap().to_owned(),
-        role_arn: stack.var("RELANCE_SCHEDULER_ROLE_ARN").unwrap().to_owned(),
-        dead_letter_arn: stack.var("RELANCE_SCHEDULE_DLQ_ARN").unwrap().to_owned(),
-    };
-    (EventBridgeScheduler::new(stack.scheduler(), target), group)
+    (stack.timer_scheduler().unwrap(), group)
 }
 
 #[tokio::test]

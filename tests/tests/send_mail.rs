@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
-use relance::aws::{DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler, ScheduleTarget, SesMailer};
+use relance::aws::{DynamoProfileStore, EventBridgePublisher, SesMailer};
 use relance::events::Event;
 use relance::ids::{ExternalId, ShopId};
 use relance::memory::ManualClock;
@@ -63,15 +63,7 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
             stack.var("RELANCE_SENDER").unwrap(),
             stack.var("RELANCE_CONFIGURATION_SET").unwrap(),
         )),
-        scheduler: Arc::new(EventBridgeScheduler::new(
-            stack.scheduler(),
-            ScheduleTarget {
-                group: stack.var("RELANCE_SCHEDULE_GROUP").unwrap().to_owned(),
-                function_arn: stack.var("RELANCE_TIMER_ARN").unwrap().to_owned(),
-                role_arn: stack.var("RELANCE_SCHEDULER_ROLE_ARN").unwrap().to_owned(),
-                dead_letter_arn: stack.var("RELANCE_SCHEDULE_DLQ_ARN").unwrap().to_owned(),
-            },
-        )),
+        scheduler: Arc::new(stack.timer_scheduler().unwrap()),
         shops: Arc::new(Shops::parse(&shops.to_string()).unwrap()),
         clock: Arc::new(ManualClock::at(now)),
         public_url: "https://hooks.relance.test".into(),

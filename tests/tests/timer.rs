@@ -4,7 +4,7 @@
 
 use cart_abandon_timer::{Deps, Outcome, handle};
 use chrono::{DateTime, Utc};
-use relance::aws::{DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler, ScheduleTarget};
+use relance::aws::{DynamoProfileStore, EventBridgePublisher};
 use relance::events::Event;
 use relance::memory::ManualClock;
 use relance::profile::service::apply_event;
@@ -40,15 +40,7 @@ async fn a_checkout_arms_a_schedule_whose_firing_requests_the_first_reminder() {
     let deps = Deps {
         store: store.clone(),
         publisher: publisher.clone(),
-        scheduler: Arc::new(EventBridgeScheduler::new(
-            stack.scheduler(),
-            ScheduleTarget {
-                group: group.clone(),
-                function_arn: stack.var("RELANCE_TIMER_ARN").unwrap().to_owned(),
-                role_arn: stack.var("RELANCE_SCHEDULER_ROLE_ARN").unwrap().to_owned(),
-                dead_letter_arn: stack.var("RELANCE_SCHEDULE_DLQ_ARN").unwrap().to_owned(),
-            },
-        )),
+        scheduler: Arc::new(stack.timer_scheduler().unwrap()),
         shops: Arc::new(Shops::parse(&json!({ "shops": [{ "id": shop }] }).to_string()).unwrap()),
         clock: clock.clone(),
     };

@@ -14,12 +14,7 @@ async fn main() -> Result<(), Error> {
     let mut env = EnvReader::from_process();
     let (table, bus, secret) =
         (env.required(vars::TABLE), env.required(vars::BUS), env.required(vars::SHOPS_SECRET_ARN));
-    let target = ScheduleTarget {
-        group: env.required(vars::SCHEDULE_GROUP),
-        function_arn: env.required(vars::TIMER_ARN),
-        role_arn: env.required(vars::SCHEDULER_ROLE_ARN),
-        dead_letter_arn: env.required(vars::SCHEDULE_DLQ_ARN),
-    };
+    let target = ScheduleTarget::from_env(&mut env);
     env.finish()?;
     let sdk = relance::aws::load_sdk_config().await;
     let shops = load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), &secret).await?;

@@ -20,12 +20,7 @@ async fn main() -> Result<(), Error> {
     let (sender, configuration_set, public_url) =
         (env.required(vars::SENDER), env.required(vars::CONFIGURATION_SET), env.required(vars::PUBLIC_URL));
     // Deferred mail comes back through the timer, like a reminder.
-    let target = ScheduleTarget {
-        group: env.required(vars::SCHEDULE_GROUP),
-        function_arn: env.required(vars::TIMER_ARN),
-        role_arn: env.required(vars::SCHEDULER_ROLE_ARN),
-        dead_letter_arn: env.required(vars::SCHEDULE_DLQ_ARN),
-    };
+    let target = ScheduleTarget::from_env(&mut env);
     env.finish()?;
     let sdk = relance::aws::load_sdk_config().await;
     let shops = load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), &secret).await?;

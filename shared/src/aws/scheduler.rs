@@ -27,6 +27,19 @@ pub struct ScheduleTarget {
     pub dead_letter_arn: String,
 }
 
+impl ScheduleTarget {
+    /// The target the template hands every function that arms schedules.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &mut crate::config::EnvReader<F>) -> Self {
+        use crate::config::vars;
+        Self {
+            group: env.required(vars::SCHEDULE_GROUP),
+            function_arn: env.required(vars::TIMER_ARN),
+            role_arn: env.required(vars::SCHEDULER_ROLE_ARN),
+            dead_letter_arn: env.required(vars::SCHEDULE_DLQ_ARN),
+        }
+    }
+}
+
 pub struct EventBridgeScheduler {
     client: Client,
     group: String,

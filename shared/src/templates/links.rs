@@ -74,26 +74,10 @@ pub(crate) fn append_utm(url: &str, params: &[(&str, &str)]) -> String {
     out
 }
 
-/// Escapes for an HTML text or a quoted attribute value.
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The URL as the template's output format wants it, safe-marked where it escaped it.
 fn output(state: &State<'_, '_>, url: String) -> Value {
     match state.auto_escape() {
-        AutoEscape::Html => Value::from_safe_string(escape_html(&url)),
+        AutoEscape::Html => Value::from_safe_string(crate::html::escape(&url)),
         _ => Value::from(url),
     }
 }
@@ -183,6 +167,9 @@ mod tests {
 
     #[test]
     fn html_escaping_keeps_slashes_readable() {
-        assert_eq!(escape_html("https://s.example/?a=1&b=\"<'>"), "https://s.example/?a=1&amp;b=&quot;&lt;&#x27;&gt;");
+        assert_eq!(
+            crate::html::escape("https://s.example/?a=1&b=\"<'>"),
+            "https://s.example/?a=1&amp;b=&quot;&lt;&#x27;&gt;"
+        );
     }
 }

@@ -130,21 +130,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;line-height:1.5;color
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; \
                    base-uri 'none'";
 
-/// HTML text and attribute escaping.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use relance::html::escape;
 
 #[cfg(test)]
 mod tests {
@@ -164,6 +150,6 @@ mod tests {
 
     #[test]
     fn escaping_covers_text_and_attributes() {
-        assert_eq!(escape(r#"<a href="x" onclick='y'>&"#), "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;");
+        assert_eq!(escape(r#"<a href="x" onclick='y'>&"#), "&lt;a href=&quot;x&quot; onclick=&#x27;y&#x27;&gt;&amp;");
     }
 }

@@ -202,7 +202,7 @@ async fn the_page_escapes_a_hostile_shop_name() {
     for request in [get(&token, &[]), post(&token, FORM, ONE_CLICK)] {
         let html = text(&handle(request, &w.deps).await);
         assert!(!html.contains("<script") && !html.contains("\"x\""), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co&#39;"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co&#x27;"), "{html}");
     }
 }
 
