@@ -160,9 +160,10 @@ async fn main() -> Result<(), Error> {
     println!("  mails in the SES emulator     {}", mails.len());
     println!("  mail viewer                   {}/", stack.var("RELANCE_SES_EMULATOR_URL")?);
     println!();
-    println!("profile-update folds the events into profiles. cart-abandon-timer and send-mail do not");
-    println!("handle events yet (nor profile-update GDPR requests): they fail them, so each reaches a");
-    println!("dead-letter queue instead of being lost.");
+    println!("profile-update folds the events into profiles; cart-abandon-timer arms the checkouts'");
+    println!("reminders (due in an hour) and requests the order mails, which send-mail sends into the SES");
+    println!("emulator. The shop's own GDPR webhooks erase some of those buyers in the same run: their");
+    println!("order mails find nobody, are retried, then wait in a dead-letter queue instead of being lost.");
 
     if tally.refused > 0 || tally.published == 0 || tally.duplicates == 0 {
         return Err("the shop's deliveries were not all taken in as expected".into());
