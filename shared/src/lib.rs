@@ -19,6 +19,7 @@ pub mod ports;
 pub mod profile;
 pub mod programs;
 pub mod schedule;
+pub mod segments;
 pub mod shops;
 pub mod signature;
 pub mod telemetry;
