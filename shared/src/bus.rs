@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 pub const SOURCE_INGEST: &str = "relance.ingest";
 /// `source` of events derived from profile changes (profile created, first order, …).
 pub const SOURCE_PROFILE: &str = "relance.profile";
+/// `source` of the nightly scoring's events (segment changed, summary).
+pub const SOURCE_SEGMENTS: &str = "relance.segments";
 /// `source` of requests made by programs (mail requested, …).
 pub const SOURCE_PROGRAMS: &str = "relance.programs";
 

@@ -6,10 +6,12 @@ use crate::ids::{EventId, ProfileId, ShopId};
 use crate::mail::{OutgoingMail, SentMail};
 use crate::ports::{
     Claim, Clock, DeliveryLedger, EventPublisher, LedgerError, Mailer, MailerError, ParkingError, ParkingLot,
-    ProfileStore, PublishError, ScheduleError, Scheduler, StoreError,
+    ProfilePage, ProfileStore, PublishError, ScheduleError, Scheduler, SegmentStore, StoreError,
 };
 use crate::profile::{IdentityKey, Profile, Record, RecordKey, Version, Versioned};
 use crate::schedule::{OneTimeSchedule, ScheduleName};
+use crate::segments::SegmentState;
+use crate::segments::nightly::Summary;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -25,6 +27,48 @@ pub struct MemoryProfileStore {
     items: Mutex<HashMap<(ShopId, ProfileId), Versioned<Profile>>>,
     identities: Mutex<HashMap<(ShopId, String), ProfileId>>,
     records: Mutex<BTreeMap<(ShopId, ProfileId, RecordKey), Versioned<Record>>>,
+    summaries: Mutex<HashMap<ShopId, Summary>>,
+}
+
+/// Pages of this many profiles, so callers exercise paging.
+const PAGE: usize = 50;
+
+#[async_trait]
+impl SegmentStore for MemoryProfileStore {
+    async fn profiles_page(&self, shop: &ShopId, cursor: Option<String>) -> Result<ProfilePage, StoreError> {
+        let items = lock(&self.items);
+        let mut ids: Vec<&ProfileId> = items.keys().filter(|(s, _)| s == shop).map(|(_, id)| id).collect();
+        ids.sort();
+        let start = cursor.as_deref().map_or(0, |after| ids.partition_point(|id| id.as_str() <= after));
+        let page: Vec<Versioned<Profile>> =
+            ids[start..].iter().take(PAGE).map(|id| items[&(shop.clone(), (*id).clone())].clone()).collect();
+        let next = (start + PAGE < ids.len()).then(|| page.last().map(|p| p.value.id.to_string())).flatten();
+        Ok(ProfilePage { profiles: page, next })
+    }
+
+    async fn set_segment(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        expected: Version,
+        state: &SegmentState,
+    ) -> Result<Version, StoreError> {
+        let mut items = lock(&self.items);
+        let Some(stored) = items.get_mut(&(shop.clone(), profile.clone())) else {
+            return Err(StoreError::Conflict { expected });
+        };
+        if stored.version != expected {
+            return Err(StoreError::Conflict { expected });
+        }
+        stored.value.segment = Some(*state);
+        stored.version = expected.next();
+        Ok(stored.version)
+    }
+
+    async fn save_summary(&self, shop: &ShopId, summary: &Summary) -> Result<(), StoreError> {
+        lock(&self.summaries).insert(shop.clone(), summary.clone());
+        Ok(())
+    }
 }
 
 impl MemoryProfileStore {
@@ -139,6 +183,11 @@ impl ProfileStore for MemoryProfileStore {
 }
 
 impl MemoryProfileStore {
+    /// The last nightly summary saved for a shop.
+    pub fn summary(&self, shop: &ShopId) -> Option<Summary> {
+        lock(&self.summaries).get(shop).cloned()
+    }
+
     /// Every record of a shop, whoever it belongs to.
     pub fn shop_records(&self, shop: &ShopId) -> Vec<Record> {
         lock(&self.records).iter().filter(|((s, _, _), _)| s == shop).map(|(_, v)| v.value.clone()).collect()

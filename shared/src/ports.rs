@@ -88,6 +88,34 @@ pub trait ProfileStore: Send + Sync {
     async fn delete_record(&self, shop: &ShopId, profile: &ProfileId, key: &RecordKey) -> Result<(), StoreError>;
 }
 
+/// One page of a shop's profiles, for a pass over all of them.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePage {
+    pub profiles: Vec<Versioned<Profile>>,
+    /// Where the next page starts; `None` after the last.
+    pub next: Option<String>,
+}
+
+/// What the nightly scoring needs beyond [`ProfileStore`]: every profile of a shop, page by
+/// page, and writing a profile's standing alone.
+#[async_trait]
+pub trait SegmentStore: Send + Sync {
+    async fn profiles_page(&self, shop: &ShopId, cursor: Option<String>) -> Result<ProfilePage, StoreError>;
+
+    /// Writes `state` on the profile if it is still at `expected`, and files the profile
+    /// under its segment for campaigns; returns the version now stored.
+    async fn set_segment(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        expected: Version,
+        state: &crate::segments::SegmentState,
+    ) -> Result<Version, StoreError>;
+
+    /// Keeps the run's per-shop summary (the latest replaces the previous).
+    async fn save_summary(&self, shop: &ShopId, summary: &crate::segments::nightly::Summary) -> Result<(), StoreError>;
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("event {index} is {size} bytes, over the bus's entry limit")]

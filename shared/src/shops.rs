@@ -174,6 +174,13 @@ impl Shops {
         self.by_id.is_empty()
     }
 
+    /// Every shop's id, in order.
+    pub fn ids(&self) -> Vec<ShopId> {
+        let mut ids: Vec<ShopId> = self.by_id.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
     pub fn get(&self, id: &ShopId) -> Option<&ShopConfig> {
         self.by_id.get(id)
     }

@@ -10,9 +10,12 @@
 
 use super::boxed;
 use crate::ids::{ProfileId, ShopId};
+use crate::ports::{ProfilePage, SegmentStore};
 use crate::ports::{ProfileStore, StoreError};
 use crate::profile::IdentityKey;
 use crate::profile::{Profile, Record, RecordKey, Version, Versioned};
+use crate::segments::nightly::Summary;
+use crate::segments::{Segment, SegmentState};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -66,9 +69,24 @@ struct ProfileItem {
     /// The shop's sparse profile index (GSI `gsi2`): shop erasure and nightly scoring.
     gsi2pk: String,
     gsi2sk: String,
+    /// The segment index (GSI `gsi1`): `SHOP#<shop>#SEG#<segment>`, for campaigns; absent
+    /// for a profile without a segment, so the index stays sparse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
     version: u64,
     #[serde(flatten)]
     profile: Profile,
+}
+
+/// Partition key of a segment's members in `gsi1`.
+pub fn segment_pk(shop: &ShopId, segment: Segment) -> String {
+    format!("SHOP#{shop}#SEG#{}", segment.as_str())
+}
+
+fn profiles_pk(shop: &ShopId) -> String {
+    format!("SHOP#{shop}#PROFILES")
 }
 
 /// A record beside the profile: same `pk`, `sk` from [`RecordKey`], `expires_at` for the
@@ -117,11 +135,14 @@ impl DynamoProfileStore {
 
     /// The profile item and the condition that it is still at `expected`.
     fn profile_put(&self, profile: &Profile, expected: Version) -> Result<Put, StoreError> {
+        let segment = profile.segment.and_then(|s| s.segment);
         let item = ProfileItem {
             pk: customer_pk(&profile.shop, &profile.id),
             sk: PROFILE_SK.to_owned(),
-            gsi2pk: format!("SHOP#{}#PROFILES", profile.shop),
+            gsi2pk: profiles_pk(&profile.shop),
             gsi2sk: profile.id.to_string(),
+            gsi1pk: segment.map(|s| segment_pk(&profile.shop, s)),
+            gsi1sk: segment.map(|_| profile.id.to_string()),
             version: expected.next().0,
             profile: profile.clone(),
         };
@@ -383,6 +404,109 @@ impl ProfileStore for DynamoProfileStore {
     }
 }
 
+#[async_trait]
+impl SegmentStore for DynamoProfileStore {
+    /// A Query of the shop's sparse profile index, page by page (DynamoDB's 1 MB pages);
+    /// the cursor is the page's last key, as JSON. Index reads are eventually consistent: a
+    /// version read here may be stale, and the conditional write then says so.
+    async fn profiles_page(&self, shop: &ShopId, cursor: Option<String>) -> Result<ProfilePage, StoreError> {
+        let start = match cursor {
+            Some(cursor) => Some(
+                serde_json::from_str::<HashMap<String, String>>(&cursor)
+                    .map_err(|e| StoreError::Corrupt { entity: "page cursor", source: boxed(e) })?
+                    .into_iter()
+                    .map(|(k, v)| (k, s(v)))
+                    .collect::<HashMap<_, _>>(),
+            ),
+            None => None,
+        };
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :pk")
+            .expression_attribute_values(":pk", s(profiles_pk(shop)))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| StoreError::Backend(boxed(e)))?;
+        let mut profiles = Vec::new();
+        for item in output.items.unwrap_or_default() {
+            let item: ProfileItem = serde_dynamo::from_item(item)
+                .map_err(|e| StoreError::Corrupt { entity: "profile", source: boxed(e) })?;
+            profiles.push(Versioned { value: item.profile, version: Version(item.version) });
+        }
+        let next = match output.last_evaluated_key {
+            Some(key) => {
+                let key: HashMap<String, String> =
+                    key.into_iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone()))).collect();
+                Some(
+                    serde_json::to_string(&key)
+                        .map_err(|e| StoreError::Corrupt { entity: "page cursor", source: boxed(e) })?,
+                )
+            }
+            None => None,
+        };
+        Ok(ProfilePage { profiles, next })
+    }
+
+    /// One UpdateItem: the standing, the segment index keys and the version, conditioned on
+    /// the version read — the profile's other attributes are not rewritten.
+    async fn set_segment(
+        &self,
+        shop: &ShopId,
+        profile: &ProfileId,
+        expected: Version,
+        state: &SegmentState,
+    ) -> Result<Version, StoreError> {
+        let value = serde_dynamo::to_attribute_value(state)
+            .map_err(|e| StoreError::Corrupt { entity: "segment", source: boxed(e) })?;
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(customer_pk(shop, profile)))
+            .key("sk", s(PROFILE_SK))
+            .condition_expression("version = :expected")
+            .expression_attribute_names("#segment", "segment")
+            .expression_attribute_values(":state", value)
+            .expression_attribute_values(":expected", AttributeValue::N(expected.0.to_string()))
+            .expression_attribute_values(":next", AttributeValue::N(expected.next().0.to_string()));
+        let request = match state.segment {
+            Some(segment) => request
+                .update_expression("SET #segment = :state, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, version = :next")
+                .expression_attribute_values(":gsi1pk", s(segment_pk(shop, segment)))
+                .expression_attribute_values(":gsi1sk", s(profile.as_str())),
+            None => request.update_expression("SET #segment = :state, version = :next REMOVE gsi1pk, gsi1sk"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(expected.next()),
+            Err(err) => match err.into_service_error() {
+                aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_) => {
+                    Err(StoreError::Conflict { expected })
+                }
+                other => Err(StoreError::Backend(boxed(other))),
+            },
+        }
+    }
+
+    async fn save_summary(&self, shop: &ShopId, summary: &Summary) -> Result<(), StoreError> {
+        let summary = serde_dynamo::to_attribute_value(summary)
+            .map_err(|e| StoreError::Corrupt { entity: "summary", source: boxed(e) })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("SHOP#{shop}#SUMMARY")))
+            .item("sk", s("SEGMENTS"))
+            .item("summary", summary)
+            .send()
+            .await
+            .map_err(|e| StoreError::Backend(boxed(e)))?;
+        Ok(())
+    }
+}
+
 fn owner(value: &AttributeValue) -> Result<ProfileId, StoreError> {
     let text = value
         .as_s()
@@ -465,8 +589,10 @@ mod tests {
         let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(ProfileItem {
             pk: customer_pk(&profile.shop, &profile.id),
             sk: PROFILE_SK.to_owned(),
-            gsi2pk: format!("SHOP#{}#PROFILES", profile.shop),
+            gsi2pk: profiles_pk(&profile.shop),
             gsi2sk: profile.id.to_string(),
+            gsi1pk: None,
+            gsi1sk: None,
             version: 1,
             profile,
         })

@@ -10,7 +10,7 @@ mod scheduler;
 mod secrets;
 mod ses;
 
-pub use dynamo::DynamoProfileStore;
+pub use dynamo::{DynamoProfileStore, segment_pk};
 pub use eventbridge::EventBridgePublisher;
 pub use ledger::DynamoLedger;
 pub use parking::SqsParkingLot;

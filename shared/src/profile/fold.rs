@@ -179,6 +179,10 @@ impl Profile {
             mine.views = mine.views.saturating_add(interest.views);
             mine.purchases = mine.purchases.saturating_add(interest.purchases);
         }
+        // The latest scoring stands until the next run scores the merged person.
+        if other.segment.as_ref().map(|s| s.scored_at) > self.segment.as_ref().map(|s| s.scored_at) {
+            self.segment = other.segment;
+        }
         self.created_at = self.created_at.min(other.created_at);
         self.updated_at = self.updated_at.max(other.updated_at);
         // What either profile applied, the merged one has applied.

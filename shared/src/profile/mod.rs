@@ -65,6 +65,10 @@ pub struct Profile {
     /// `category:…`, `type:…`, `vendor:…`, `tag:…` → weights from views and purchases.
     #[serde(default)]
     pub interests: BTreeMap<String, Interest>,
+    /// What the last nightly scoring said (rfm-nightly writes it; campaigns read segment
+    /// membership through the `gsi1` index the store derives from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<crate::segments::SegmentState>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Events already applied (64-bit fingerprint of the id → Unix seconds received), so a
@@ -241,6 +245,7 @@ impl Profile {
             orders: BTreeMap::new(),
             products: BTreeMap::new(),
             interests: BTreeMap::new(),
+            segment: None,
             created_at: now,
             updated_at: now,
             applied: BTreeMap::new(),

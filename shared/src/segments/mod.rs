@@ -12,6 +12,7 @@
 //! | 2 | Hibernating | Hibernating | At risk | At risk | Can't lose |
 //! | 1 | Lost | Hibernating | At risk | At risk | Can't lose |
 
+pub mod nightly;
 pub mod rfm;
 
 use chrono::{DateTime, Duration, Utc};
@@ -79,6 +80,23 @@ impl Segment {
             Segment::Hibernating => "hibernating",
             Segment::Lost => "lost",
         }
+    }
+}
+
+/// A profile's standing after a nightly run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentState {
+    /// `None` for someone who never ordered (no RFM score).
+    pub segment: Option<Segment>,
+    pub score: Option<rfm::RfmScore>,
+    pub tier: Tier,
+    pub scored_at: DateTime<Utc>,
+}
+
+impl SegmentState {
+    /// The same standing, whenever it was computed: what decides whether to write it back.
+    pub fn same_as(&self, other: &SegmentState) -> bool {
+        (self.segment, self.score, self.tier) == (other.segment, other.score, other.tier)
     }
 }
 

@@ -1,0 +1,300 @@
+//! The nightly run for one shop: read every profile, score RFM against the shop's own
+//! distribution, place each in a segment and an engagement tier, write back only the
+//! standings that changed, announce the transitions, and summarise.
+//!
+//! Two passes: the first keeps a compact row per profile (a few dozen bytes: a million
+//! profiles is tens of megabytes), scoring needs all of them before any score is known; the
+//! second writes. A write that loses a race with profile-update (the profile changed since
+//! it was read) is retried once on a fresh read, else left for the next night.
+
+use super::rfm::{Monetary, RfmInput, RfmScore, score};
+use super::{Segment, SegmentState, Signals, Tier};
+use crate::bus::{BusEvent, SOURCE_SEGMENTS};
+use crate::ids::{ProfileId, ShopId};
+use crate::money::Currency;
+use crate::ports::{EventPublisher, ProfileStore, PublishError, SegmentStore, StoreError};
+use crate::profile::{Profile, Version};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NightlyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+/// Per segment: members, their spend and what it is of the shop's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SegmentFigures {
+    pub profiles: u64,
+    /// Net spend of the members, in the summary's currency's minor units.
+    pub revenue_minor: i64,
+    /// Share of the shop's revenue, 0–1.
+    pub revenue_share: f64,
+    pub average_order_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub shop: ShopId,
+    pub scored_at: DateTime<Utc>,
+    pub currency: Option<Currency>,
+    pub profiles: u64,
+    /// Profiles with at least one order (the ones with an RFM score).
+    pub customers: u64,
+    /// Standings written back (new or changed).
+    pub changed: u64,
+    /// Writes that kept losing to concurrent updates: scored again next night.
+    pub deferred: u64,
+    pub segments: BTreeMap<Segment, SegmentFigures>,
+    pub tiers: BTreeMap<Tier, u64>,
+}
+
+/// What the first pass keeps of a profile.
+struct Row {
+    id: ProfileId,
+    version: Version,
+    rfm: Option<RfmInput>,
+    orders: u32,
+    revenue: i64,
+    signals: Signals,
+    current: Option<SegmentState>,
+}
+
+fn row(profile: &Profile, version: Version, currency: Option<Currency>, monetary: Monetary, now: DateTime<Utc>) -> Row {
+    let stats = profile.stats();
+    // The shop's currency, else the one this customer spent most in.
+    let currency = currency
+        .filter(|c| stats.spend.contains_key(c))
+        .or_else(|| stats.spend.iter().max_by_key(|(_, v)| **v).map(|(c, _)| *c));
+    let revenue = currency.and_then(|c| stats.spend.get(&c).copied()).unwrap_or(0);
+    let rfm = match (stats.last_order_at, currency) {
+        (Some(last), Some(c)) if stats.orders > 0 => Some(RfmInput {
+            recency_days: u32::try_from((now - last).num_days().max(0)).unwrap_or(u32::MAX),
+            orders: stats.orders,
+            monetary: match monetary {
+                Monetary::AverageOrderValue => stats.average_order.get(&c).copied().unwrap_or(0),
+                Monetary::TotalSpend => revenue,
+            },
+        }),
+        _ => None,
+    };
+    let e = &profile.engagement;
+    let signals = Signals {
+        last_click: e.last_clicked_at,
+        last_visit: e
+            .last_viewed_at
+            .max(e.visit_days.last().and_then(|d| d.and_hms_opt(12, 0, 0)).map(|t| t.and_utc())),
+        last_order: stats.last_order_at,
+        last_open: e.last_opened_at,
+    };
+    Row { id: profile.id.clone(), version, rfm, orders: stats.orders, revenue, signals, current: profile.segment }
+}
+
+/// Scores one shop.
+pub async fn run(
+    segments: &dyn SegmentStore,
+    profiles: &dyn ProfileStore,
+    publisher: &dyn EventPublisher,
+    shop: &ShopId,
+    currency: Option<Currency>,
+    monetary: Monetary,
+    now: DateTime<Utc>,
+) -> Result<Summary, NightlyError> {
+    let mut rows = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = segments.profiles_page(shop, cursor).await?;
+        rows.extend(page.profiles.iter().map(|p| row(&p.value, p.version, currency, monetary, now)));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let customers: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].rfm.is_some()).collect();
+    let inputs: Vec<RfmInput> = customers.iter().filter_map(|&i| rows[i].rfm).collect();
+    let mut scores: Vec<Option<RfmScore>> = vec![None; rows.len()];
+    for (&i, s) in customers.iter().zip(score(&inputs)) {
+        scores[i] = Some(s);
+    }
+
+    let mut summary = Summary {
+        shop: shop.clone(),
+        scored_at: now,
+        currency,
+        profiles: rows.len() as u64,
+        customers: customers.len() as u64,
+        changed: 0,
+        deferred: 0,
+        segments: BTreeMap::new(),
+        tiers: BTreeMap::new(),
+    };
+    let mut orders_by_segment: BTreeMap<Segment, u64> = BTreeMap::new();
+    let mut transitions = Vec::new();
+    for (row, score) in rows.iter().zip(scores) {
+        let state =
+            SegmentState { segment: score.map(Segment::of), score, tier: Tier::of(&row.signals, now), scored_at: now };
+        *summary.tiers.entry(state.tier).or_default() += 1;
+        if let Some(segment) = state.segment {
+            let figures = summary.segments.entry(segment).or_default();
+            figures.profiles += 1;
+            figures.revenue_minor = figures.revenue_minor.saturating_add(row.revenue);
+            *orders_by_segment.entry(segment).or_default() += u64::from(row.orders);
+        }
+        if row.current.is_some_and(|c| c.same_as(&state)) {
+            continue;
+        }
+        if write(segments, profiles, shop, &row.id, row.version, &state).await? {
+            summary.changed += 1;
+            if row.current.and_then(|c| c.segment) != state.segment {
+                transitions.push(transition(shop, &row.id, row.current.and_then(|c| c.segment), &state));
+            }
+        } else {
+            summary.deferred += 1;
+        }
+    }
+    let total: i64 = summary.segments.values().map(|f| f.revenue_minor).sum();
+    for (segment, figures) in &mut summary.segments {
+        figures.revenue_share = if total > 0 { figures.revenue_minor as f64 / total as f64 } else { 0.0 };
+        let orders = orders_by_segment.get(segment).copied().unwrap_or(0).max(1);
+        figures.average_order_minor = figures.revenue_minor / i64::try_from(orders).unwrap_or(i64::MAX);
+    }
+    segments.save_summary(shop, &summary).await?;
+    let mut events = transitions;
+    events.push(BusEvent {
+        source: SOURCE_SEGMENTS.to_owned(),
+        detail_type: "segments.summary".to_owned(),
+        time: now,
+        detail: serde_json::to_value(&summary).unwrap_or_default(),
+    });
+    publisher.publish(&events).await?;
+    tracing::info!(%shop, profiles = summary.profiles, changed = summary.changed, deferred = summary.deferred, "shop scored");
+    Ok(summary)
+}
+
+/// Writes a standing, retrying once on a fresh read after a concurrent change; `false`
+/// when it still lost (tomorrow's run writes it).
+async fn write(
+    segments: &dyn SegmentStore,
+    profiles: &dyn ProfileStore,
+    shop: &ShopId,
+    id: &ProfileId,
+    version: Version,
+    state: &SegmentState,
+) -> Result<bool, NightlyError> {
+    match segments.set_segment(shop, id, version, state).await {
+        Ok(_) => return Ok(true),
+        Err(StoreError::Conflict { .. }) => {}
+        Err(other) => return Err(other.into()),
+    }
+    let Some(fresh) = profiles.load(shop, id).await? else { return Ok(false) };
+    match segments.set_segment(shop, id, fresh.version, state).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict { .. }) => Ok(false),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn transition(shop: &ShopId, id: &ProfileId, from: Option<Segment>, state: &SegmentState) -> BusEvent {
+    BusEvent {
+        source: SOURCE_SEGMENTS.to_owned(),
+        detail_type: "segment.changed".to_owned(),
+        time: state.scored_at,
+        detail: serde_json::json!({
+            "shop": shop, "profile": id, "from": from, "to": state.segment, "score": state.score, "tier": state.tier,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::{MemoryProfileStore, RecordingPublisher};
+    use crate::money::Money;
+    use crate::profile::{OrderSummary, TimedMoney};
+    use chrono::{Duration, TimeZone};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap()
+    }
+
+    /// A customer with `orders` orders of `minor` each, the last `days` ago.
+    fn customer(n: usize, orders: u32, minor: i64, days: i64) -> Profile {
+        let shop = ShopId::parse("demo").unwrap();
+        let mut p = Profile::new(shop, ProfileId::parse(format!("p{n:04}")).unwrap(), now() - Duration::days(400));
+        let eur = Currency::parse("EUR").unwrap();
+        for o in 0..orders {
+            let at = now() - Duration::days(days + i64::from(o) * 7);
+            let summary = OrderSummary {
+                placed_at: Some(at),
+                total: Some(TimedMoney { at, amount: Money::from_minor(minor, eur) }),
+                ..OrderSummary::default()
+            };
+            p.orders.insert(crate::ids::ExternalId::parse(format!("o{n}-{o}")).unwrap(), summary);
+        }
+        p
+    }
+
+    async fn scored(store: &MemoryProfileStore, publisher: &RecordingPublisher) -> Summary {
+        let shop = ShopId::parse("demo").unwrap();
+        let eur = Currency::parse("EUR").ok();
+        run(store, store, publisher, &shop, eur, Monetary::AverageOrderValue, now()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_customer_gets_a_segment_and_a_second_run_writes_nothing() {
+        let store = MemoryProfileStore::default();
+        let publisher = RecordingPublisher::default();
+        // 120 customers (more than a page) over a range of recency, frequency and value, and
+        // 5 people who never ordered.
+        for n in 0..120 {
+            let p = customer(n, 1 + (n % 7) as u32, 1_000 + (n as i64 % 11) * 500, (n as i64 * 3) % 365);
+            store.save(&p, Version::NEW).await.unwrap();
+        }
+        for n in 120..125 {
+            store.save(&customer(n, 0, 0, 0), Version::NEW).await.unwrap();
+        }
+        let first = scored(&store, &publisher).await;
+        assert_eq!((first.profiles, first.customers, first.changed, first.deferred), (125, 120, 125, 0));
+        let members: u64 = first.segments.values().map(|f| f.profiles).sum();
+        assert_eq!(members, 120);
+        let share: f64 = first.segments.values().map(|f| f.revenue_share).sum();
+        assert!((share - 1.0).abs() < 1e-9, "{share}");
+        let stored = store.profiles(&ShopId::parse("demo").unwrap());
+        assert!(stored.iter().all(|p| p.segment.is_some()));
+        assert_eq!(stored.iter().filter(|p| p.segment.is_some_and(|s| s.segment.is_none())).count(), 5);
+        let transitions = publisher.events().iter().filter(|e| e.detail_type == "segment.changed").count();
+        assert_eq!(transitions, 120, "non-customers have no segment to change");
+
+        let second = scored(&store, &publisher).await;
+        assert_eq!(second.changed, 0, "unchanged standings are not written again");
+        let transitions = publisher.events().iter().filter(|e| e.detail_type == "segment.changed").count();
+        assert_eq!(transitions, 120, "and announce nothing");
+        assert_eq!(store.summary(&ShopId::parse("demo").unwrap()).map(|s| s.scored_at), Some(now()));
+    }
+
+    #[tokio::test]
+    async fn the_most_recent_frequent_customers_are_champions_and_the_oldest_single_buyers_lost() {
+        let store = MemoryProfileStore::default();
+        let publisher = RecordingPublisher::default();
+        for n in 0..50 {
+            // n small: recent and frequent; n large: long ago, one order.
+            let orders = if n < 10 {
+                8
+            } else if n >= 40 {
+                1
+            } else {
+                3
+            };
+            store.save(&customer(n, orders, 2_500, n as i64 * 7), Version::NEW).await.unwrap();
+        }
+        scored(&store, &publisher).await;
+        let profiles = store.profiles(&ShopId::parse("demo").unwrap());
+        let segment = |n: usize| profiles[n].segment.and_then(|s| s.segment);
+        assert_eq!(segment(0), Some(Segment::Champions));
+        assert_eq!(segment(49), Some(Segment::Lost));
+    }
+}
