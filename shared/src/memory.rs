@@ -46,6 +46,25 @@ impl SegmentStore for MemoryProfileStore {
         Ok(ProfilePage { profiles: page, next })
     }
 
+    async fn members_page(
+        &self,
+        shop: &ShopId,
+        segment: crate::segments::Segment,
+        cursor: Option<String>,
+    ) -> Result<ProfilePage, StoreError> {
+        let items = lock(&self.items);
+        let mut members: Vec<&Versioned<Profile>> = items
+            .iter()
+            .filter(|((s, _), p)| s == shop && p.value.segment.and_then(|st| st.segment) == Some(segment))
+            .map(|(_, p)| p)
+            .collect();
+        members.sort_by(|a, b| a.value.id.cmp(&b.value.id));
+        let start = cursor.as_deref().map_or(0, |after| members.partition_point(|p| p.value.id.as_str() <= after));
+        let page: Vec<Versioned<Profile>> = members[start..].iter().take(PAGE).map(|p| (*p).clone()).collect();
+        let next = (start + PAGE < members.len()).then(|| page.last().map(|p| p.value.id.to_string())).flatten();
+        Ok(ProfilePage { profiles: page, next })
+    }
+
     async fn set_segment(
         &self,
         shop: &ShopId,

@@ -102,6 +102,14 @@ pub struct ProfilePage {
 pub trait SegmentStore: Send + Sync {
     async fn profiles_page(&self, shop: &ShopId, cursor: Option<String>) -> Result<ProfilePage, StoreError>;
 
+    /// One page of a segment's members, as the last nightly run filed them.
+    async fn members_page(
+        &self,
+        shop: &ShopId,
+        segment: crate::segments::Segment,
+        cursor: Option<String>,
+    ) -> Result<ProfilePage, StoreError>;
+
     /// Writes `state` on the profile if it is still at `expected`, and files the profile
     /// under its segment for campaigns; returns the version now stored.
     async fn set_segment(

@@ -21,7 +21,7 @@ use relance::unsubscribe::UnsubscribeToken;
 use relance_tests::mailbox::sent_mails;
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
-use send_mail::{Deps, handle};
+use send_mail::{Deps, Handled, handle};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -57,6 +57,7 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
     let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
     let deps = Deps {
         store: store.clone(),
+        segments: store.clone(),
         publisher: publisher.clone(),
         mailer: Arc::new(SesMailer::new(
             stack.sesv2().unwrap(),
@@ -105,11 +106,14 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
         checkout: Some(token.clone()),
         order: None,
         discount_code: None,
+        campaign: None,
         requested_at: now,
     };
 
-    let Sent::Sent { provider_id } = handle(envelope(&request(1)), &deps).await.unwrap() else { panic!("sent") };
-    assert_eq!(handle(envelope(&request(1)), &deps).await.unwrap(), Sent::Duplicate);
+    let Handled::Mail(Sent::Sent { provider_id }) = handle(envelope(&request(1)), &deps).await.unwrap() else {
+        panic!("sent")
+    };
+    assert_eq!(handle(envelope(&request(1)), &deps).await.unwrap(), Handled::Mail(Sent::Duplicate));
 
     let mails = sent_mails(stack.var("RELANCE_SES_EMULATOR_URL").unwrap()).await.unwrap();
     let ours: Vec<_> = mails.iter().filter(|m| m.destination.to == [email.clone()]).collect();
@@ -142,7 +146,8 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
     );
     unsubscribe.identity = relance::events::Identity { profile: Some(verified.profile), ..Default::default() };
     apply_event(store.as_ref(), publisher.as_ref(), &unsubscribe).await.unwrap();
-    assert_eq!(handle(envelope(&request(2)), &deps).await.unwrap(), Sent::Skipped(SkipReason::Unsubscribed));
+    let skipped = handle(envelope(&request(2)), &deps).await.unwrap();
+    assert_eq!(skipped, Handled::Mail(Sent::Skipped(SkipReason::Unsubscribed)));
 }
 
 fn url_token(link: &str) -> String {

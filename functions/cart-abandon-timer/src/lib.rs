@@ -207,6 +207,7 @@ async fn order_mail(
         checkout: None,
         order: Some(order.clone()),
         discount_code: None,
+        campaign: None,
         requested_at: deps.clock.now(),
     };
     deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;
@@ -311,6 +312,7 @@ async fn remind(due: &ReminderDue, deps: &Deps) -> Result<Outcome, HandleError> 
         checkout: Some(due.token.clone()),
         order: None,
         discount_code: discount,
+        campaign: None,
         requested_at: now,
     };
     deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;

@@ -170,6 +170,7 @@ async fn a_deferred_mail_request_is_put_back_on_the_bus_unchanged_but_for_its_ti
         checkout: None,
         order: None,
         discount_code: None,
+        campaign: None,
         requested_at: w.clock.now() - chrono::Duration::hours(9),
     };
     let payload = serde_json::to_value(relance::programs::request::DeferredMail { deferred: request.clone() }).unwrap();

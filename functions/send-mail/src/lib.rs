@@ -3,14 +3,16 @@
 //! `mail.requested` (source `relance.programs`) goes through
 //! [`relance::programs::send::send_requested`]: consent, suppression, frequency cap and
 //! quiet hours (a deferred mail comes back through a one-time schedule), rendering,
-//! one-click unsubscribe, claim, send, record. Campaigns (`campaign.requested`) land with
-//! the campaigns issue; until then they fail, so they wait in the dead-letter queue instead
-//! of being acknowledged and lost.
+//! one-click unsubscribe, claim, send, record. `campaign.requested` (any source: a
+//! marketer's rule) goes through [`relance::programs::campaign::run_campaign`]; a segment
+//! too large for one invocation is continued by putting the campaign back on the bus with
+//! its cursor.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
-use relance::bus::SOURCE_PROGRAMS;
-use relance::ports::{Clock, EventPublisher, Mailer, ProfileStore, Scheduler};
+use relance::bus::{BusEvent, SOURCE_PROGRAMS};
+use relance::ports::{Clock, EventPublisher, Mailer, ProfileStore, PublishError, Scheduler, SegmentStore};
+use relance::programs::campaign::{CAMPAIGN_REQUESTED, Campaign, CampaignError, Progress, run_campaign};
 use relance::programs::request::{MAIL_REQUESTED, MailRequest};
 use relance::programs::send::{Mailing, SendError, Sent, send_requested};
 use relance::shops::Shops;
@@ -19,6 +21,8 @@ use std::sync::Arc;
 /// Everything a request needs, built once per cold start.
 pub struct Deps {
     pub store: Arc<dyn ProfileStore>,
+    /// Segment members, for campaigns.
+    pub segments: Arc<dyn SegmentStore>,
     pub publisher: Arc<dyn EventPublisher>,
     pub mailer: Arc<dyn Mailer>,
     pub scheduler: Arc<dyn Scheduler>,
@@ -38,16 +42,32 @@ pub enum HandleError {
     /// Retryable or not, the cause says; Lambda retries, then the dead-letter queue keeps it.
     #[error(transparent)]
     Send(#[from] SendError),
+    #[error(transparent)]
+    Campaign(#[from] CampaignError),
+    #[error("could not continue the campaign")]
+    Continue(#[from] PublishError),
 }
 
+/// What an invocation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    Mail(Sent),
+    Campaign(Progress),
+}
+
+/// `source` of a campaign send-mail continues itself.
+pub const SOURCE_CAMPAIGNS: &str = "relance.campaigns";
+/// A campaign invocation stops paging after this long (send-mail's timeout is 60 s), or
+/// earlier when the invocation's deadline is nearer.
+const CAMPAIGN_BUDGET: std::time::Duration = std::time::Duration::from_secs(40);
+
 #[tracing::instrument(skip_all, fields(id = ?event.payload.id, detail_type = %event.payload.detail_type))]
-pub async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>, deps: &Deps) -> Result<Sent, HandleError> {
+pub async fn handle(
+    event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
+    deps: &Deps,
+) -> Result<Handled, HandleError> {
+    let deadline = event.context.deadline;
     let envelope = event.payload;
-    if envelope.source != SOURCE_PROGRAMS || envelope.detail_type != MAIL_REQUESTED {
-        tracing::warn!("no handler for this event type yet");
-        return Err(HandleError::Unsupported { source_name: envelope.source, detail_type: envelope.detail_type });
-    }
-    let request: MailRequest = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
     let mailing = Mailing {
         store: deps.store.as_ref(),
         publisher: deps.publisher.as_ref(),
@@ -56,9 +76,47 @@ pub async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>, dep
         shops: deps.shops.as_ref(),
         public_url: &deps.public_url,
     };
+    if envelope.detail_type == CAMPAIGN_REQUESTED {
+        let campaign: Campaign = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
+        let progress =
+            run_campaign(&mailing, deps.segments.as_ref(), deps.clock.as_ref(), &campaign, budget(deadline)).await?;
+        if let Some(cursor) = &progress.next {
+            let next = Campaign { cursor: Some(cursor.clone()), ..campaign };
+            let detail = serde_json::to_value(&next).map_err(HandleError::Malformed)?;
+            let event = BusEvent {
+                source: SOURCE_CAMPAIGNS.to_owned(),
+                detail_type: CAMPAIGN_REQUESTED.to_owned(),
+                time: deps.clock.now(),
+                detail,
+            };
+            deps.publisher.publish(&[event]).await?;
+        }
+        return Ok(Handled::Campaign(progress));
+    }
+    if envelope.source != SOURCE_PROGRAMS || envelope.detail_type != MAIL_REQUESTED {
+        tracing::warn!("no handler for this event type");
+        return Err(HandleError::Unsupported { source_name: envelope.source, detail_type: envelope.detail_type });
+    }
+    let request: MailRequest = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
     let sent = send_requested(&mailing, &request, deps.clock.now()).await?;
     tracing::info!(shop = %request.shop, program = %request.program, step = request.step, ?sent, "handled");
-    Ok(sent)
+    Ok(Handled::Mail(sent))
+}
+
+/// The campaign budget, leaving 15 s before Lambda's deadline (ms since the epoch; 0 when
+/// not run by Lambda) to publish the continuation.
+fn budget(deadline: u64) -> std::time::Duration {
+    if deadline == 0 {
+        return CAMPAIGN_BUDGET;
+    }
+    let left = std::time::Duration::from_millis(deadline.saturating_sub(epoch_millis()));
+    CAMPAIGN_BUDGET.min(left.saturating_sub(std::time::Duration::from_secs(15)))
+}
+
+fn epoch_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -77,7 +135,8 @@ mod tests {
             std::fs::read_to_string(format!("{}/../../tests/fixtures/shops.local.json", env!("CARGO_MANIFEST_DIR")))
                 .unwrap();
         Deps {
-            store,
+            store: store.clone(),
+            segments: store,
             publisher: Arc::new(RecordingPublisher::default()),
             mailer,
             scheduler: Arc::new(MemoryScheduler::default()),
@@ -100,8 +159,8 @@ mod tests {
 
         let request = sample("send-mail/mail-requested");
         let event = || LambdaEvent::new(serde_json::from_value(request.clone()).unwrap(), Default::default());
-        assert!(matches!(handle(event(), &deps).await.unwrap(), Sent::Sent { .. }));
-        assert_eq!(handle(event(), &deps).await.unwrap(), Sent::Duplicate);
+        assert!(matches!(handle(event(), &deps).await.unwrap(), Handled::Mail(Sent::Sent { .. })));
+        assert_eq!(handle(event(), &deps).await.unwrap(), Handled::Mail(Sent::Duplicate));
         let sent = mailer.sent();
         assert_eq!(sent.len(), 1);
         assert!(sent[0].headers.is_empty(), "an order confirmation is transactional");
@@ -109,10 +168,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn campaigns_fail_loudly_until_they_land() {
+    async fn other_events_fail_loudly() {
         let deps = deps(Arc::new(MemoryProfileStore::default()), Arc::new(RecordingMailer::default()));
         let mut request = sample("send-mail/mail-requested");
-        request["detail-type"] = serde_json::json!("campaign.requested");
+        request["detail-type"] = serde_json::json!("something.else");
         let event = LambdaEvent::new(serde_json::from_value(request).unwrap(), Default::default());
         assert!(matches!(handle(event, &deps).await, Err(HandleError::Unsupported { .. })));
     }

@@ -24,8 +24,10 @@ async fn main() -> Result<(), Error> {
     env.finish()?;
     let sdk = relance::aws::load_sdk_config().await;
     let shops = load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), &secret).await?;
+    let store = Arc::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
     let deps = Arc::new(Deps {
-        store: Arc::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
+        store: store.clone(),
+        segments: store,
         publisher: Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus)),
         mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), sender, configuration_set)),
         scheduler: Arc::new(EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(&sdk), target)),

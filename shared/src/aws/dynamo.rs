@@ -133,6 +133,57 @@ impl DynamoProfileStore {
         Self { client, table: table.into() }
     }
 
+    /// One page (DynamoDB's 1 MB) of profile items of an index partition; the cursor is the
+    /// page's last key as JSON. Index reads are eventually consistent: a version read here
+    /// may be stale, and a conditional write then says so.
+    async fn index_page(
+        &self,
+        index: &str,
+        key: &str,
+        value: String,
+        cursor: Option<String>,
+    ) -> Result<ProfilePage, StoreError> {
+        let start = match cursor {
+            Some(cursor) => Some(
+                serde_json::from_str::<HashMap<String, String>>(&cursor)
+                    .map_err(|e| StoreError::Corrupt { entity: "page cursor", source: boxed(e) })?
+                    .into_iter()
+                    .map(|(k, v)| (k, s(v)))
+                    .collect::<HashMap<_, _>>(),
+            ),
+            None => None,
+        };
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#key = :value")
+            .expression_attribute_names("#key", key)
+            .expression_attribute_values(":value", s(value))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| StoreError::Backend(boxed(e)))?;
+        let mut profiles = Vec::new();
+        for item in output.items.unwrap_or_default() {
+            let item: ProfileItem = serde_dynamo::from_item(item)
+                .map_err(|e| StoreError::Corrupt { entity: "profile", source: boxed(e) })?;
+            profiles.push(Versioned { value: item.profile, version: Version(item.version) });
+        }
+        let next = match output.last_evaluated_key {
+            Some(key) => {
+                let key: HashMap<String, String> =
+                    key.into_iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone()))).collect();
+                let text = serde_json::to_string(&key)
+                    .map_err(|e| StoreError::Corrupt { entity: "page cursor", source: boxed(e) })?;
+                Some(text)
+            }
+            None => None,
+        };
+        Ok(ProfilePage { profiles, next })
+    }
+
     /// The profile item and the condition that it is still at `expected`.
     fn profile_put(&self, profile: &Profile, expected: Version) -> Result<Put, StoreError> {
         let segment = profile.segment.and_then(|s| s.segment);
@@ -406,49 +457,19 @@ impl ProfileStore for DynamoProfileStore {
 
 #[async_trait]
 impl SegmentStore for DynamoProfileStore {
-    /// A Query of the shop's sparse profile index, page by page (DynamoDB's 1 MB pages);
-    /// the cursor is the page's last key, as JSON. Index reads are eventually consistent: a
-    /// version read here may be stale, and the conditional write then says so.
+    /// A Query of the shop's sparse profile index (`gsi2`), page by page.
     async fn profiles_page(&self, shop: &ShopId, cursor: Option<String>) -> Result<ProfilePage, StoreError> {
-        let start = match cursor {
-            Some(cursor) => Some(
-                serde_json::from_str::<HashMap<String, String>>(&cursor)
-                    .map_err(|e| StoreError::Corrupt { entity: "page cursor", source: boxed(e) })?
-                    .into_iter()
-                    .map(|(k, v)| (k, s(v)))
-                    .collect::<HashMap<_, _>>(),
-            ),
-            None => None,
-        };
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi2")
-            .key_condition_expression("gsi2pk = :pk")
-            .expression_attribute_values(":pk", s(profiles_pk(shop)))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| StoreError::Backend(boxed(e)))?;
-        let mut profiles = Vec::new();
-        for item in output.items.unwrap_or_default() {
-            let item: ProfileItem = serde_dynamo::from_item(item)
-                .map_err(|e| StoreError::Corrupt { entity: "profile", source: boxed(e) })?;
-            profiles.push(Versioned { value: item.profile, version: Version(item.version) });
-        }
-        let next = match output.last_evaluated_key {
-            Some(key) => {
-                let key: HashMap<String, String> =
-                    key.into_iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone()))).collect();
-                Some(
-                    serde_json::to_string(&key)
-                        .map_err(|e| StoreError::Corrupt { entity: "page cursor", source: boxed(e) })?,
-                )
-            }
-            None => None,
-        };
-        Ok(ProfilePage { profiles, next })
+        self.index_page("gsi2", "gsi2pk", profiles_pk(shop), cursor).await
+    }
+
+    /// A Query of the segment's `gsi1` partition, which the nightly run keeps.
+    async fn members_page(
+        &self,
+        shop: &ShopId,
+        segment: Segment,
+        cursor: Option<String>,
+    ) -> Result<ProfilePage, StoreError> {
+        self.index_page("gsi1", "gsi1pk", segment_pk(shop, segment), cursor).await
     }
 
     /// One UpdateItem: the standing, the segment index keys and the version, conditioned on

@@ -34,6 +34,10 @@ pub enum SkipReason {
     Suppressed,
     Unsubscribed,
     NoConsent,
+    /// A campaign member mailed within the cap.
+    FrequencyCap,
+    /// A campaign member outside its locale filter.
+    Locale,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

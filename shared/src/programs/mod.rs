@@ -8,6 +8,7 @@
 //! an edit of data. Shops tune them per shop with [`settings::ProgramSettings`].
 
 pub mod attribution;
+pub mod campaign;
 pub mod checkout;
 pub mod gate;
 pub mod request;

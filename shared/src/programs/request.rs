@@ -34,6 +34,10 @@ pub struct MailRequest {
     pub order: Option<ExternalId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_code: Option<String>,
+    /// Set for a campaign's mail: sent at the time the marketer chose (no quiet hours), and
+    /// skipped rather than deferred under the frequency cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
     pub requested_at: DateTime<Utc>,
 }
 

@@ -123,10 +123,16 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
     }
     let settings = &shop.programs.abandoned_checkout;
     let exempt = request.program == "abandoned-checkout" && request.step <= settings.reminders_without_consent;
-    let policy = shop.programs.sending.policy();
+    let mut policy = shop.programs.sending.policy();
+    if request.campaign.is_some() {
+        // The marketer chose the time: no quiet hours (see `Gate::Defer` below for the cap).
+        policy.quiet_until = policy.quiet_from;
+    }
     match gate(request.kind, &profile, exempt, zone_of(&profile, shop.time_zone.as_deref()), &policy, now) {
         Gate::Send => {}
         Gate::Skip(reason) => return Ok(Sent::Skipped(reason)),
+        // A campaign is one send to many: a capped member is skipped, not re-sent later.
+        Gate::Defer { .. } if request.campaign.is_some() => return Ok(Sent::Skipped(SkipReason::FrequencyCap)),
         Gate::Defer { until, reason } => {
             let deferred = DeferredMail { deferred: request.clone() };
             let payload = serde_json::to_value(&deferred)
@@ -297,7 +303,10 @@ fn compose(
         tracking,
         recommendations,
         unsubscribe_url: unsubscribe.clone(),
-        utm: Utm { campaign: Some(request.program.clone()), ..Utm::default() },
+        utm: Utm {
+            campaign: Some(request.campaign.clone().unwrap_or_else(|| request.program.clone())),
+            ..Utm::default()
+        },
     };
     let language =
         Language::negotiate(profile.contact.locale.as_ref().map(|l| l.value.as_str()), shop.locale.as_deref());

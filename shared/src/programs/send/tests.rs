@@ -159,6 +159,7 @@ fn reminder(profile: &Profile, step: u32) -> MailRequest {
         checkout: Some("ck1".parse_id()),
         order: None,
         discount_code: None,
+        campaign: None,
         requested_at: noon(),
     }
 }
@@ -179,6 +180,7 @@ fn confirmation() -> MailRequest {
         checkout: None,
         order: Some("o1".parse_id()),
         discount_code: None,
+        campaign: None,
         requested_at: noon(),
     }
 }
