@@ -176,7 +176,7 @@ mod tests {
         let stamp = Stamp { at: now() - chrono::Duration::days(30), event: EventId::parse(format!("e:{n}")).unwrap() };
         let mut p = Profile::new(shop, ProfileId::parse(format!("m{n:05}")).unwrap(), stamp.at);
         p.contact.email = Some(Lww::new(Email::parse(format!("m{n}@example.fr")).unwrap(), stamp.clone()));
-        p.contact.locale = Some(Lww::new(if n % 3 == 0 { "fr".into() } else { "en".into() }, stamp.clone()));
+        p.contact.locale = Some(Lww::new(if n.is_multiple_of(3) { "fr".into() } else { "en".into() }, stamp.clone()));
         let state = match n % 4 {
             0 | 2 => Some(ConsentState::Subscribed),
             1 => Some(ConsentState::Unsubscribed),
@@ -264,7 +264,7 @@ mod tests {
     async fn a_campaign_mails_each_consenting_member_once_even_when_repeated_or_continued() {
         let w = world(2_000).await;
         let at_risk: Vec<usize> = (0..2_000).filter(|n| n % 10 != 9).collect();
-        let consenting = at_risk.iter().filter(|n| *n % 2 == 0).count() as u64;
+        let consenting = at_risk.iter().filter(|n| n.is_multiple_of(2)).count() as u64;
         // A zero budget stops after every page: the campaign is sent across many invocations.
         let first = w.send(&campaign(), Duration::ZERO).await;
         assert_eq!((first.members, first.sent), (at_risk.len() as u64, consenting));
@@ -288,7 +288,7 @@ mod tests {
         w.store.save(&zero.value, zero.version).await.unwrap();
         let french = Campaign { locales: vec!["fr".into()], ..campaign() };
         let progress = w.send(&french, Duration::from_secs(60)).await;
-        let expected = (0..200usize).filter(|n| n % 10 != 9 && n % 2 == 0 && n % 3 == 0 && *n != 0).count() as u64;
+        let expected = (0..200usize).filter(|n| n % 10 != 9 && n.is_multiple_of(2) && n.is_multiple_of(3) && *n != 0).count() as u64;
         assert_eq!(progress.sent, expected);
         assert!(w.scheduler.pending().is_empty(), "campaign mail is never deferred");
         assert!(w.mailer.sent().iter().all(|m| !m.html.is_empty() && m.to.as_str() != "m0@example.fr"));
