@@ -288,7 +288,9 @@ mod tests {
         w.store.save(&zero.value, zero.version).await.unwrap();
         let french = Campaign { locales: vec!["fr".into()], ..campaign() };
         let progress = w.send(&french, Duration::from_secs(60)).await;
-        let expected = (0..200usize).filter(|n| n % 10 != 9 && n.is_multiple_of(2) && n.is_multiple_of(3) && *n != 0).count() as u64;
+        let expected = (0..200usize)
+            .filter(|n| n % 10 != 9 && n.is_multiple_of(2) && n.is_multiple_of(3) && *n != 0)
+            .count() as u64;
         assert_eq!(progress.sent, expected);
         assert!(w.scheduler.pending().is_empty(), "campaign mail is never deferred");
         assert!(w.mailer.sent().iter().all(|m| !m.html.is_empty() && m.to.as_str() != "m0@example.fr"));
