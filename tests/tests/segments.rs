@@ -9,7 +9,7 @@ use relance::money::{Currency, Money};
 use relance::ports::ProfileStore;
 use relance::profile::{OrderSummary, Profile, TimedMoney, Version};
 use relance::segments::Segment;
-use relance::segments::nightly::run;
+use relance::segments::nightly::{Settings, run};
 use relance::segments::rfm::Monetary;
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
@@ -38,7 +38,8 @@ async fn a_shop_is_scored_and_its_segments_are_listed_for_campaigns() {
         store.save(&profile, Version::NEW).await.unwrap();
     }
 
-    let summary = run(&store, &store, &publisher, &shop, Some(eur), Monetary::AverageOrderValue, now).await.unwrap();
+    let settings = Settings { currency: Some(eur), monetary: Monetary::AverageOrderValue, sunset_after: None };
+    let summary = run(&store, &store, &publisher, &shop, settings, now).await.unwrap();
     assert_eq!((summary.profiles, summary.customers, summary.changed, summary.deferred), (300, 300, 300, 0));
 
     // Every profile carries its standing, and its segment's index lists it.
@@ -66,6 +67,6 @@ async fn a_shop_is_scored_and_its_segments_are_listed_for_campaigns() {
     assert!(sample.value.segment.is_some_and(|s| s.segment.is_some()));
     assert_eq!(sample.version, Version(2), "the standing bumps the version profile-update conditions on");
 
-    let again = run(&store, &store, &publisher, &shop, Some(eur), Monetary::AverageOrderValue, now).await.unwrap();
+    let again = run(&store, &store, &publisher, &shop, settings, now).await.unwrap();
     assert_eq!(again.changed, 0, "unchanged standings are not written again");
 }

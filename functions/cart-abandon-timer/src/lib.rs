@@ -12,13 +12,14 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
-use relance::bus::SOURCE_INGEST;
+use relance::bus::{SOURCE_INGEST, SOURCE_SEGMENTS};
 use relance::events::{Checkout, Event, Payload};
 use relance::ids::{ExternalId, ProfileId, ShopId};
 use relance::ports::{Clock, EventPublisher, ProfileStore, PublishError, ScheduleError, Scheduler, StoreError};
 use relance::profile::records::CheckoutRecord;
 use relance::profile::{IdentityKey, Profile, Record, RecordKey};
 use relance::programs::checkout::{Decision, ReminderDue, StopReason, decide, first_reminder, message_key};
+use relance::programs::reactivation::{self, ProgramDue, SegmentChange};
 use relance::programs::request::{DeferredMail, MailRequest};
 use relance::programs::settings::CheckoutSettings;
 use relance::programs::{Content, program};
@@ -86,6 +87,7 @@ pub enum Outcome {
 enum Input {
     // First: these have required fields no bus envelope has.
     Reminder(ReminderDue),
+    Program(ProgramDue),
     Deferred(DeferredMail),
     Bus(Box<EventBridgeEvent<serde_json::Value>>),
 }
@@ -94,10 +96,25 @@ enum Input {
 pub async fn handle(input: serde_json::Value, deps: &Deps) -> Result<Outcome, HandleError> {
     let outcome = match serde_json::from_value::<Input>(input).map_err(HandleError::Malformed)? {
         Input::Reminder(due) => remind(&due, deps).await?,
+        Input::Program(due) => program_step(&due, deps).await?,
         Input::Deferred(DeferredMail { deferred }) => {
             let request = MailRequest { requested_at: deps.clock.now(), ..deferred };
             deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;
             Outcome::Redelivered
+        }
+        Input::Bus(envelope) if envelope.source == SOURCE_SEGMENTS && envelope.detail_type == "segment.changed" => {
+            let change: SegmentChange = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
+            if !change.starts_reactivation() {
+                return Ok(Outcome::Ignored { reason: "no program starts on this transition" });
+            }
+            let due = ProgramDue {
+                program: reactivation::PROGRAM.to_owned(),
+                shop: change.shop,
+                profile: change.profile,
+                step: 1,
+                started_at: deps.clock.now(),
+            };
+            program_step(&due, deps).await?
         }
         Input::Bus(envelope) => {
             if envelope.source != SOURCE_INGEST {
@@ -262,6 +279,34 @@ impl SecondPrecision for DateTime<Utc> {
         use chrono::Timelike;
         self.with_nanosecond(0).unwrap_or(self)
     }
+}
+
+/// A step of a profile program (reactivation): re-read, stop if an exit holds, request the
+/// step's mail, arm the next.
+async fn program_step(due: &ProgramDue, deps: &Deps) -> Result<Outcome, HandleError> {
+    let now = deps.clock.now();
+    let profile = match relance::profile::service::locate(deps.store.as_ref(), &due.shop, &due.profile).await? {
+        Some(id) => deps.store.load(&due.shop, &id).await?.map(|v| v.value),
+        None => None,
+    };
+    let Some(profile) = profile else { return Ok(Outcome::Stopped(StopReason::NoProfile)) };
+    if reactivation::ordered_since(&profile, due.started_at) {
+        return Ok(Outcome::Stopped(StopReason::Ordered));
+    }
+    let settings = deps.shops.get(&due.shop).map(|s| s.programs.reactivation.clone()).unwrap_or_default();
+    let Some(request) =
+        reactivation::request(&ProgramDue { profile: profile.id.clone(), ..due.clone() }, &settings, now)
+    else {
+        return Ok(Outcome::Stopped(StopReason::SeriesComplete));
+    };
+    deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;
+    let next = reactivation::next(due);
+    if let Some((next_due, at)) = &next {
+        let payload = serde_json::to_value(next_due).map_err(HandleError::Malformed)?;
+        let at = (*at).max(now + chrono::Duration::minutes(1)).with_nanosecond_zero();
+        deps.scheduler.upsert(&OneTimeSchedule { name: next_due.schedule_name(), at, payload }).await?;
+    }
+    Ok(Outcome::Requested { step: due.step, next: next.map(|(d, at)| (d.step, at)) })
 }
 
 /// The profile the reminder's customer has now, by the keys the checkout gave.

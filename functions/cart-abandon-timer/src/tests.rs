@@ -215,3 +215,32 @@ async fn an_order_naming_only_the_cart_cancels_that_carts_checkout_series() {
     assert_eq!(outcome, Outcome::OrderMail { program: "order-confirmation", disarmed: Some(true) });
     assert!(w.scheduler.pending().is_empty());
 }
+
+#[tokio::test]
+async fn a_customer_entering_at_risk_gets_the_reactivation_then_the_last_chance_unless_they_order() {
+    let w = world(
+        r#"{"shops": [{"id": "demo.myshopify.com", "programs": {"reactivation": {"discount_code": "REVIENS"}}}]}"#,
+    );
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    w.profile_update(&checkout).await;
+    let profile = w.store.profiles(&relance::ids::ShopId::parse("demo.myshopify.com").unwrap())[0].id.clone();
+    let change = json!({ "version": "0", "id": "x", "detail-type": "segment.changed", "source": "relance.segments",
+        "account": "1", "time": w.clock.now(), "region": "us-east-1", "resources": [],
+        "detail": { "shop": "demo.myshopify.com", "profile": profile, "from": "loyal", "to": "at_risk",
+                    "from_tier": "active", "tier": "semi_active" } });
+    assert!(matches!(
+        handle(change.clone(), &w.deps).await.unwrap(),
+        Outcome::Requested { step: 1, next: Some((2, _)) }
+    ));
+    assert!(matches!(w.fire().await, Outcome::Requested { step: 2, next: None }));
+    let requests: Vec<(u32, Option<String>)> = w.requests().into_iter().map(|r| (r.step, r.discount_code)).collect();
+    assert_eq!(requests, [(1, None), (2, Some("REVIENS".to_owned()))]);
+
+    // Another episode: the customer orders before the last chance.
+    handle(change, &w.deps).await.unwrap();
+    let mut order = sample("profile-update/order.placed");
+    order["detail"]["identity"] = checkout["detail"]["identity"].clone();
+    order["detail"]["occurred_at"] = json!(w.clock.now() + chrono::Duration::days(1));
+    w.profile_update(&order).await;
+    assert_eq!(w.fire().await, Outcome::Stopped(StopReason::Ordered));
+}

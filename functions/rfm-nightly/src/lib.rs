@@ -10,7 +10,7 @@
 use lambda_runtime::LambdaEvent;
 use relance::ids::ShopId;
 use relance::ports::{Clock, EventPublisher, ProfileStore, SegmentStore};
-use relance::segments::nightly::{NightlyError, Summary, run};
+use relance::segments::nightly::{NightlyError, Settings, Summary, run};
 use relance::segments::rfm::Monetary;
 use relance::shops::Shops;
 use serde::Deserialize;
@@ -51,17 +51,14 @@ pub async fn handle(event: LambdaEvent<serde_json::Value>, deps: &Deps) -> Resul
     let now = deps.clock.now();
     let (mut summaries, mut failures) = (Vec::new(), Vec::new());
     for shop in &shops {
-        let currency = deps.shops.get(shop).and_then(|s| s.currency);
-        let scored = run(
-            deps.segments.as_ref(),
-            deps.profiles.as_ref(),
-            deps.publisher.as_ref(),
-            shop,
-            currency,
-            Monetary::AverageOrderValue,
-            now,
-        )
-        .await;
+        let config = deps.shops.get(shop);
+        let settings = Settings {
+            currency: config.and_then(|s| s.currency),
+            monetary: Monetary::AverageOrderValue,
+            sunset_after: config.and_then(|s| s.programs.reactivation.sunset_after()),
+        };
+        let scored =
+            run(deps.segments.as_ref(), deps.profiles.as_ref(), deps.publisher.as_ref(), shop, settings, now).await;
         match scored {
             Ok(summary) => summaries.push(summary),
             Err(error) => {

@@ -121,11 +121,15 @@ impl Profile {
         }
     }
 
-    /// Records that Relance sent this person a mail of `kind` at `at`.
-    pub fn record_sent(&mut self, kind: crate::mail::MailKind, at: DateTime<Utc>) {
+    /// Records that Relance sent this person a mail of `kind` at `at`; `last_chance`: the
+    /// reactivation program's last mail.
+    pub fn record_sent(&mut self, kind: crate::mail::MailKind, at: DateTime<Utc>, last_chance: bool) {
         self.touch(at);
         if kind == crate::mail::MailKind::Marketing {
             join_max(&mut self.engagement.last_marketing_at, Some(at));
+        }
+        if last_chance {
+            join_max(&mut self.engagement.last_chance_at, Some(at));
         }
     }
 
@@ -162,6 +166,7 @@ impl Profile {
         join_max(&mut mine.last_opened_at, theirs.last_opened_at);
         join_max(&mut mine.last_clicked_at, theirs.last_clicked_at);
         join_max(&mut mine.last_marketing_at, theirs.last_marketing_at);
+        join_max(&mut mine.last_chance_at, theirs.last_chance_at);
         mine.join_visits(theirs.visit_days);
         for (id, summary) in other.orders {
             join_order(self.orders.entry(id).or_default(), summary);

@@ -119,6 +119,8 @@ pub enum ConsentState {
 pub enum SuppressionReason {
     HardBounce,
     Complaint,
+    /// Silent after the reactivation program's last chance (the shop's sunset policy).
+    Sunset,
 }
 
 /// Latest times of what the engagement tiers read (opens count little: Apple Mail Privacy
@@ -134,6 +136,9 @@ pub struct Engagement {
     /// When Relance last sent this person marketing mail: the frequency cap reads it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_marketing_at: Option<DateTime<Utc>>,
+    /// When the reactivation program's last-chance mail went: the sunset policy reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_chance_at: Option<DateTime<Utc>>,
     /// Days (UTC) with an on-site view, the last [`VISIT_DAYS_KEPT`] days before the latest:
     /// "visited three times" counts days, so a burst of page views is one visit.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]

@@ -126,10 +126,9 @@ pub async fn apply_sent_mail(
     publisher: &dyn EventPublisher,
     shop: &ShopId,
     profile: &ProfileId,
-    message: MessageRecord,
-    kind: MailKind,
-    at: DateTime<Utc>,
+    sent: SentRecord,
 ) -> Result<Applied, ApplyError> {
+    let SentRecord { message, kind, at, last_chance } = sent;
     let id = EventId::parse(format!("relance:{shop}:mail:{}", message.key))
         .map_err(|e| ApplyError::Store(StoreError::Corrupt { entity: "message key", source: Box::new(e) }))?;
     let change = Change {
@@ -140,7 +139,17 @@ pub async fn apply_sent_mail(
         delivered: None,
         order: None,
     };
-    commit(store, publisher, shop, profile.clone(), change, |p| p.record_sent(kind, at)).await
+    commit(store, publisher, shop, profile.clone(), change, |p| p.record_sent(kind, at, last_chance)).await
+}
+
+/// What send-mail records of a mail it sent.
+#[derive(Debug, Clone)]
+pub struct SentRecord {
+    pub message: MessageRecord,
+    pub kind: MailKind,
+    pub at: DateTime<Utc>,
+    /// The reactivation program's last mail (the sunset policy counts from it).
+    pub last_chance: bool,
 }
 
 /// One event's change to one profile, as [`commit`] needs it.

@@ -284,7 +284,7 @@ mod tests {
         // Member 0 got a marketing mail an hour ago: capped, so skipped, not deferred.
         let mut zero =
             w.store.load(&ShopId::parse("demo").unwrap(), &ProfileId::parse("m00000").unwrap()).await.unwrap().unwrap();
-        zero.value.record_sent(MailKind::Marketing, now() - chrono::Duration::hours(1));
+        zero.value.record_sent(MailKind::Marketing, now() - chrono::Duration::hours(1), false);
         w.store.save(&zero.value, zero.version).await.unwrap();
         let french = Campaign { locales: vec!["fr".into()], ..campaign() };
         let progress = w.send(&french, Duration::from_secs(60)).await;

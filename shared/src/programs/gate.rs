@@ -197,13 +197,13 @@ mod tests {
     fn the_frequency_cap_defers_marketing_until_sixteen_hours_after_the_last() {
         let policy = SendPolicy::default();
         let mut p = profile(ConsentState::Subscribed);
-        p.record_sent(MailKind::Marketing, at(1, 0));
+        p.record_sent(MailKind::Marketing, at(1, 0), false);
         // 16 h after 01:00 UTC is 17:00 UTC (18:00 Paris): not quiet, so deferred to then.
         let capped = gate(MailKind::Marketing, &p, false, paris(), &policy, at(10, 0));
         assert_eq!(capped, Gate::Defer { until: at(17, 0), reason: DeferReason::FrequencyCap });
         assert_eq!(gate(MailKind::Marketing, &p, false, paris(), &policy, at(17, 0)), Gate::Send);
         // A cap ending in quiet hours moves to their end.
-        p.record_sent(MailKind::Marketing, at(6, 0)); // cap ends 22:00 UTC = 23:00 Paris
+        p.record_sent(MailKind::Marketing, at(6, 0), false); // cap ends 22:00 UTC = 23:00 Paris
         let both = gate(MailKind::Marketing, &p, false, paris(), &policy, at(10, 0));
         let until = Utc.with_ymd_and_hms(2026, 11, 24, 7, 0, 0).unwrap();
         assert_eq!(both, Gate::Defer { until, reason: DeferReason::QuietHours });

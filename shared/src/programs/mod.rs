@@ -11,6 +11,7 @@ pub mod attribution;
 pub mod campaign;
 pub mod checkout;
 pub mod gate;
+pub mod reactivation;
 pub mod request;
 pub mod send;
 pub mod settings;

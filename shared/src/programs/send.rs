@@ -20,7 +20,7 @@ use crate::ids::ShopId;
 use crate::mail::{MailError, MailHeader, MailKind, MailTags, Mailbox, OutgoingMail};
 use crate::ports::{EventPublisher, Mailer, MailerError, ProfileStore, ScheduleError, Scheduler, StoreError};
 use crate::profile::records::{CheckoutRecord, MessageRecord, OrderRecord};
-use crate::profile::service::{ApplyError, apply_sent_mail, locate};
+use crate::profile::service::{ApplyError, SentRecord, apply_sent_mail, locate};
 use crate::profile::{IdentityKey, Profile, Record, RecordKey, Version};
 use crate::schedule::OneTimeSchedule;
 use crate::shops::{ShopConfig, Shops};
@@ -178,7 +178,10 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         }
     };
     let record = MessageRecord { sent_at: Some(now), provider_id: Some(sent.message_id.clone()), ..claim };
-    apply_sent_mail(m.store, m.publisher, &request.shop, &profile.id, record, request.kind, now).await?;
+    let last_chance = request.program == "reactivation"
+        && super::program("reactivation").is_some_and(|p| p.steps.len() == request.step as usize);
+    let sent_record = SentRecord { message: record, kind: request.kind, at: now, last_chance };
+    apply_sent_mail(m.store, m.publisher, &request.shop, &profile.id, sent_record).await?;
     tracing::info!(
         shop = %request.shop,
         profile = %profile.id,

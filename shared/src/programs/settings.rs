@@ -23,9 +23,33 @@ pub struct ProgramSettings {
     pub abandoned_checkout: CheckoutSettings,
     /// When marketing mail may go: frequency cap and quiet hours.
     pub sending: SendingSettings,
+    pub reactivation: ReactivationSettings,
     /// Products the order confirmation may suggest (Relance holds no catalogue): those
     /// sharing a category with the order come first.
     pub cross_sell: Vec<FeaturedProduct>,
+}
+
+/// The reactivation program and the sunset policy after it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReactivationSettings {
+    /// The incentive of the last-chance mail (its second step).
+    pub discount_code: Option<String>,
+    /// Days after the last-chance mail without a click, visit or order before the address
+    /// is suppressed (sunset); 0 keeps mailing them.
+    pub sunset_days: u32,
+}
+
+impl Default for ReactivationSettings {
+    fn default() -> Self {
+        Self { discount_code: None, sunset_days: 30 }
+    }
+}
+
+impl ReactivationSettings {
+    pub fn sunset_after(&self) -> Option<Duration> {
+        (self.sunset_days > 0).then(|| Duration::days(i64::from(self.sunset_days)))
+    }
 }
 
 /// The shop's side of [`super::gate::SendPolicy`].

@@ -49,6 +49,8 @@ pub struct Summary {
     pub changed: u64,
     /// Writes that kept losing to concurrent updates: scored again next night.
     pub deferred: u64,
+    /// Addresses suppressed tonight by the sunset policy.
+    pub sunset: u64,
     pub segments: BTreeMap<Segment, SegmentFigures>,
     pub tiers: BTreeMap<Tier, u64>,
 }
@@ -62,6 +64,8 @@ struct Row {
     revenue: i64,
     signals: Signals,
     current: Option<SegmentState>,
+    last_chance_at: Option<DateTime<Utc>>,
+    suppressed: bool,
 }
 
 fn row(profile: &Profile, version: Version, currency: Option<Currency>, monetary: Monetary, now: DateTime<Utc>) -> Row {
@@ -91,7 +95,35 @@ fn row(profile: &Profile, version: Version, currency: Option<Currency>, monetary
         last_order: stats.last_order_at,
         last_open: e.last_opened_at,
     };
-    Row { id: profile.id.clone(), version, rfm, orders: stats.orders, revenue, signals, current: profile.segment }
+    Row {
+        id: profile.id.clone(),
+        version,
+        rfm,
+        orders: stats.orders,
+        revenue,
+        signals,
+        current: profile.segment,
+        last_chance_at: e.last_chance_at,
+        suppressed: profile.suppression.is_some(),
+    }
+}
+
+/// How a shop is scored.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings {
+    /// The shop's currency: monetary values in it (else each customer's main currency).
+    pub currency: Option<Currency>,
+    pub monetary: Monetary,
+    /// Suppress addresses silent this long after the reactivation's last chance.
+    pub sunset_after: Option<chrono::Duration>,
+}
+
+/// Silent since the last chance, for longer than the shop allows.
+fn sunset_due(row: &Row, after: Option<chrono::Duration>, now: DateTime<Utc>) -> bool {
+    let (Some(after), Some(last_chance)) = (after, row.last_chance_at) else { return false };
+    let s = &row.signals;
+    let heard_since = [s.last_click, s.last_visit, s.last_order].iter().flatten().any(|t| *t > last_chance);
+    !row.suppressed && !heard_since && now - last_chance > after
 }
 
 /// Scores one shop.
@@ -100,10 +132,10 @@ pub async fn run(
     profiles: &dyn ProfileStore,
     publisher: &dyn EventPublisher,
     shop: &ShopId,
-    currency: Option<Currency>,
-    monetary: Monetary,
+    settings: Settings,
     now: DateTime<Utc>,
 ) -> Result<Summary, NightlyError> {
+    let Settings { currency, monetary, sunset_after } = settings;
     let mut rows = Vec::new();
     let mut cursor = None;
     loop {
@@ -129,6 +161,7 @@ pub async fn run(
         customers: customers.len() as u64,
         changed: 0,
         deferred: 0,
+        sunset: 0,
         segments: BTreeMap::new(),
         tiers: BTreeMap::new(),
     };
@@ -138,6 +171,9 @@ pub async fn run(
         let state =
             SegmentState { segment: score.map(Segment::of), score, tier: Tier::of(&row.signals, now), scored_at: now };
         *summary.tiers.entry(state.tier).or_default() += 1;
+        if sunset_due(row, sunset_after, now) && sunset(profiles, shop, &row.id, now).await? {
+            summary.sunset += 1;
+        }
         if let Some(segment) = state.segment {
             let figures = summary.segments.entry(segment).or_default();
             figures.profiles += 1;
@@ -149,8 +185,9 @@ pub async fn run(
         }
         if write(segments, profiles, shop, &row.id, row.version, &state).await? {
             summary.changed += 1;
-            if row.current.and_then(|c| c.segment) != state.segment {
-                transitions.push(transition(shop, &row.id, row.current.and_then(|c| c.segment), &state));
+            let (before_segment, before_tier) = (row.current.and_then(|c| c.segment), row.current.map(|c| c.tier));
+            if before_segment != state.segment || before_tier.is_some_and(|t| t != state.tier) {
+                transitions.push(transition(shop, &row.id, before_segment, before_tier, &state));
             }
         } else {
             summary.deferred += 1;
@@ -173,6 +210,37 @@ pub async fn run(
     publisher.publish(&events).await?;
     tracing::info!(%shop, profiles = summary.profiles, changed = summary.changed, deferred = summary.deferred, "shop scored");
     Ok(summary)
+}
+
+/// Suppresses a silent address (the sunset policy), on a fresh read; `false` if it kept
+/// changing (tomorrow's run tries again).
+async fn sunset(
+    profiles: &dyn ProfileStore,
+    shop: &ShopId,
+    id: &ProfileId,
+    now: DateTime<Utc>,
+) -> Result<bool, NightlyError> {
+    use crate::lattice::{Lww, Stamp, join_lww};
+    let event = crate::ids::EventId::parse(format!("relance:{shop}:sunset:{}", now.format("%Y-%m-%d")))
+        .map_err(|e| StoreError::Corrupt { entity: "sunset id", source: Box::new(e) })?;
+    for _ in 0..2 {
+        let Some(mut current) = profiles.load(shop, id).await? else { return Ok(false) };
+        let stamp = Stamp { at: now, event: event.clone() };
+        join_lww(
+            &mut current.value.suppression,
+            Some(Lww::new(crate::profile::SuppressionReason::Sunset, stamp)),
+            true,
+        );
+        match profiles.save(&current.value, current.version).await {
+            Ok(_) => {
+                tracing::info!(%shop, profile = %id, "address suppressed by the sunset policy");
+                return Ok(true);
+            }
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(false)
 }
 
 /// Writes a standing, retrying once on a fresh read after a concurrent change; `false`
@@ -198,13 +266,21 @@ async fn write(
     }
 }
 
-fn transition(shop: &ShopId, id: &ProfileId, from: Option<Segment>, state: &SegmentState) -> BusEvent {
+/// A segment or tier transition (a first scoring has no tier before it).
+fn transition(
+    shop: &ShopId,
+    id: &ProfileId,
+    from: Option<Segment>,
+    from_tier: Option<Tier>,
+    state: &SegmentState,
+) -> BusEvent {
     BusEvent {
         source: SOURCE_SEGMENTS.to_owned(),
         detail_type: "segment.changed".to_owned(),
         time: state.scored_at,
         detail: serde_json::json!({
-            "shop": shop, "profile": id, "from": from, "to": state.segment, "score": state.score, "tier": state.tier,
+            "shop": shop, "profile": id, "from": from, "to": state.segment, "score": state.score,
+            "from_tier": from_tier, "tier": state.tier,
         }),
     }
 }
@@ -241,7 +317,12 @@ mod tests {
     async fn scored(store: &MemoryProfileStore, publisher: &RecordingPublisher) -> Summary {
         let shop = ShopId::parse("demo").unwrap();
         let eur = Currency::parse("EUR").ok();
-        run(store, store, publisher, &shop, eur, Monetary::AverageOrderValue, now()).await.unwrap()
+        let settings = Settings {
+            currency: eur,
+            monetary: Monetary::AverageOrderValue,
+            sunset_after: Some(chrono::Duration::days(30)),
+        };
+        run(store, store, publisher, &shop, settings, now()).await.unwrap()
     }
 
     #[tokio::test]
@@ -296,5 +377,28 @@ mod tests {
         let segment = |n: usize| profiles[n].segment.and_then(|s| s.segment);
         assert_eq!(segment(0), Some(Segment::Champions));
         assert_eq!(segment(49), Some(Segment::Lost));
+    }
+
+    #[tokio::test]
+    async fn silent_addresses_are_suppressed_after_the_last_chance_and_engaged_ones_kept() {
+        let store = MemoryProfileStore::default();
+        let publisher = RecordingPublisher::default();
+        let mut silent = customer(1, 2, 3_000, 200);
+        silent.engagement.last_chance_at = Some(now() - Duration::days(40));
+        let mut clicked = customer(2, 2, 3_000, 200);
+        clicked.engagement.last_chance_at = Some(now() - Duration::days(40));
+        clicked.engagement.last_clicked_at = Some(now() - Duration::days(35));
+        let mut recent = customer(3, 2, 3_000, 200);
+        recent.engagement.last_chance_at = Some(now() - Duration::days(10));
+        for p in [&silent, &clicked, &recent] {
+            store.save(p, Version::NEW).await.unwrap();
+        }
+        let summary = scored(&store, &publisher).await;
+        assert_eq!(summary.sunset, 1);
+        let profiles = store.profiles(&ShopId::parse("demo").unwrap());
+        let suppressed: Vec<&str> =
+            profiles.iter().filter(|p| p.suppression.is_some()).map(|p| p.id.as_str()).collect();
+        assert_eq!(suppressed, ["p0001"]);
+        assert_eq!(scored(&store, &publisher).await.sunset, 0, "once");
     }
 }
