@@ -55,10 +55,12 @@ watch: up ## Serve every function with cargo lambda watch, on the local stack's 
 dispatch: ## Deliver bus events and due schedules to the functions served by `make watch`
 	cargo run -q -p relance-tests --bin relance-dispatch
 
-bench: ## Benchmarks of the hot paths: webhook-ingest's verify+parse+normalise, profile-update's requests and CPU per event, mail rendering (tables for BENCHMARKS.md)
+bench: tools ## Benchmarks of the hot paths: webhook-ingest's verify+parse+normalise, profile-update's requests and CPU per event, mail rendering, RFM scoring against pandas (tables for BENCHMARKS.md)
 	cargo bench -p relance --no-default-features --bench ingest
 	cargo bench -p relance --no-default-features --bench profile
 	cargo bench -p relance --no-default-features --bench render
+	$(VENV)/pip install --quiet --disable-pip-version-check "pandas==2.3.3"
+	cargo bench -p relance --no-default-features --bench segments
 
 clean-local: down ## Remove local state (.local), keeping installed tools
 	rm -rf $(LOCAL)

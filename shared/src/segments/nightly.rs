@@ -15,8 +15,12 @@ use crate::money::Currency;
 use crate::ports::{EventPublisher, ProfileStore, PublishError, SegmentStore, StoreError};
 use crate::profile::{Profile, Version};
 use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Standings written at once (DynamoDB takes them in parallel; each is a few ms away).
+const WRITE_CONCURRENCY: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NightlyError {
@@ -166,7 +170,7 @@ pub async fn run(
         tiers: BTreeMap::new(),
     };
     let mut orders_by_segment: BTreeMap<Segment, u64> = BTreeMap::new();
-    let mut transitions = Vec::new();
+    let mut to_write = Vec::new();
     for (row, score) in rows.iter().zip(scores) {
         let state =
             SegmentState { segment: score.map(Segment::of), score, tier: Tier::of(&row.signals, now), scored_at: now };
@@ -180,19 +184,35 @@ pub async fn run(
             figures.revenue_minor = figures.revenue_minor.saturating_add(row.revenue);
             *orders_by_segment.entry(segment).or_default() += u64::from(row.orders);
         }
-        if row.current.is_some_and(|c| c.same_as(&state)) {
-            continue;
-        }
-        if write(segments, profiles, shop, &row.id, row.version, &state).await? {
-            summary.changed += 1;
-            let (before_segment, before_tier) = (row.current.and_then(|c| c.segment), row.current.map(|c| c.tier));
-            if before_segment != state.segment || before_tier.is_some_and(|t| t != state.tier) {
-                transitions.push(transition(shop, &row.id, before_segment, before_tier, &state));
-            }
-        } else {
-            summary.deferred += 1;
+        if !row.current.is_some_and(|c| c.same_as(&state)) {
+            to_write.push((row, state));
         }
     }
+    // Writes go WRITE_CONCURRENCY at a time: one after the other, a night's changes at a few
+    // milliseconds each would not fit in one invocation at a million profiles.
+    let written: Vec<Result<(&Row, SegmentState, bool), NightlyError>> = stream::iter(to_write)
+        .map(|(row, state)| async move {
+            let ok = write(segments, profiles, shop, &row.id, row.version, &state).await?;
+            Ok((row, state, ok))
+        })
+        .buffer_unordered(WRITE_CONCURRENCY)
+        .collect()
+        .await;
+    let mut transitions = Vec::new();
+    for result in written {
+        let (row, state, ok) = result?;
+        if !ok {
+            summary.deferred += 1;
+            continue;
+        }
+        summary.changed += 1;
+        let (before_segment, before_tier) = (row.current.and_then(|c| c.segment), row.current.map(|c| c.tier));
+        if before_segment != state.segment || before_tier.is_some_and(|t| t != state.tier) {
+            transitions.push(transition(shop, &row.id, before_segment, before_tier, &state));
+        }
+    }
+    // Order-independent output whatever order the writes finished in.
+    transitions.sort_by(|a, b| a.detail["profile"].as_str().cmp(&b.detail["profile"].as_str()));
     let total: i64 = summary.segments.values().map(|f| f.revenue_minor).sum();
     for (segment, figures) in &mut summary.segments {
         figures.revenue_share = if total > 0 { figures.revenue_minor as f64 / total as f64 } else { 0.0 };

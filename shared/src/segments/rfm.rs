@@ -39,24 +39,25 @@ pub struct RfmScore {
 /// order (recency: fewer days is better).
 pub fn quintile_scores<T: PartialOrd + Copy>(values: &[T], better_when_lower: bool) -> Vec<u8> {
     let n = values.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    // Worst first, so that rank 0 scores 1. Equal values are one run whatever their order.
-    order.sort_by(|&a, &b| {
-        let ordering = values[a].partial_cmp(&values[b]).unwrap_or(std::cmp::Ordering::Equal);
+    // (value, position) pairs sorted worst first, so that rank 0 scores 1: sorting the pairs
+    // themselves (not indices into `values`) keeps the sort cache-friendly at millions.
+    let mut order: Vec<(T, u32)> = values.iter().copied().zip(0u32..).collect();
+    order.sort_unstable_by(|a, b| {
+        let ordering = a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal);
         if better_when_lower { ordering.reverse() } else { ordering }
     });
     let mut scores = vec![0u8; n];
     let mut start = 0;
     while start < n {
         let mut end = start + 1;
-        while end < n && values[order[end]].partial_cmp(&values[order[start]]) == Some(std::cmp::Ordering::Equal) {
+        while end < n && order[end].0.partial_cmp(&order[start].0) == Some(std::cmp::Ordering::Equal) {
             end += 1;
         }
         // Where the middle of the run falls in [0, n): 5 equal bins. (start + end) / 2 is
         // that middle; the division is kept last to stay in integers.
-        let score = 1 + (5 * (start + end)) / (2 * n);
-        for &index in &order[start..end] {
-            scores[index] = u8::try_from(score.min(5)).unwrap_or(5);
+        let score = u8::try_from((1 + (5 * (start + end)) / (2 * n)).min(5)).unwrap_or(5);
+        for &(_, index) in &order[start..end] {
+            scores[index as usize] = score;
         }
         start = end;
     }
