@@ -102,6 +102,23 @@ impl LocalStack {
         aws_sdk_scheduler::Client::new(&self.sdk)
     }
 
+    /// The SES mailer as send-mail builds it, on the emulator.
+    pub fn ses_mailer(&self) -> Result<relance::aws::SesMailer, StackError> {
+        Ok(relance::aws::SesMailer::new(
+            self.sesv2()?,
+            self.var("RELANCE_SENDER")?,
+            self.var("RELANCE_CONFIGURATION_SET")?,
+        ))
+    }
+
+    /// The publisher on Relance's bus.
+    pub fn publisher(&self) -> Result<relance::aws::EventBridgePublisher, StackError> {
+        Ok(relance::aws::EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(&self.sdk),
+            self.var("RELANCE_BUS")?,
+        ))
+    }
+
     /// The Scheduler adapter as the timer and send-mail build it, on the local stack.
     pub fn timer_scheduler(&self) -> Result<relance::aws::EventBridgeScheduler, StackError> {
         let target = relance::aws::ScheduleTarget {

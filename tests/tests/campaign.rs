@@ -5,7 +5,7 @@
 
 use chrono::{TimeZone, Utc};
 use lambda_runtime::LambdaEvent;
-use relance::aws::{DynamoProfileStore, EventBridgePublisher, SesMailer};
+use relance::aws::DynamoProfileStore;
 use relance::ids::{Email, EventId, ProfileId, ShopId};
 use relance::lattice::{Lww, Stamp};
 use relance::memory::ManualClock;
@@ -81,15 +81,8 @@ async fn a_campaign_to_two_thousand_members_mails_each_consenting_one_once() {
     let deps = Deps {
         store: store.clone(),
         segments: store.clone(),
-        publisher: Arc::new(EventBridgePublisher::new(
-            aws_sdk_eventbridge::Client::new(&stack.sdk),
-            stack.var("RELANCE_BUS").unwrap(),
-        )),
-        mailer: Arc::new(SesMailer::new(
-            stack.sesv2().unwrap(),
-            stack.var("RELANCE_SENDER").unwrap(),
-            stack.var("RELANCE_CONFIGURATION_SET").unwrap(),
-        )),
+        publisher: Arc::new(stack.publisher().unwrap()),
+        mailer: Arc::new(stack.ses_mailer().unwrap()),
         scheduler: Arc::new(stack.timer_scheduler().unwrap()),
         shops: Arc::new(Shops::parse(&shops.to_string()).unwrap()),
         clock: Arc::new(ManualClock::at(now)),

@@ -3,7 +3,7 @@
 //! through `gsi1` for campaigns; a second run writes nothing.
 
 use chrono::{Duration, TimeZone, Utc};
-use relance::aws::{DynamoProfileStore, EventBridgePublisher};
+use relance::aws::DynamoProfileStore;
 use relance::ids::{ExternalId, ProfileId, ShopId};
 use relance::money::{Currency, Money};
 use relance::ports::ProfileStore;
@@ -18,8 +18,7 @@ use relance_tests::unique;
 async fn a_shop_is_scored_and_its_segments_are_listed_for_campaigns() {
     let stack = LocalStack::connect().await.unwrap();
     let store = DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").unwrap());
-    let publisher =
-        EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&stack.sdk), stack.var("RELANCE_BUS").unwrap());
+    let publisher = stack.publisher().unwrap();
     let shop = ShopId::parse(unique("shop")).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap();
     let eur = Currency::parse("EUR").unwrap();

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
-use relance::aws::{DynamoProfileStore, EventBridgePublisher, SesMailer};
+use relance::aws::DynamoProfileStore;
 use relance::events::Event;
 use relance::ids::{ExternalId, ShopId};
 use relance::memory::ManualClock;
@@ -47,10 +47,7 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
     let shop = unique("shop");
     let email = format!("{}@example.fr", unique("anne"));
     let store = Arc::new(DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").unwrap()));
-    let publisher = Arc::new(EventBridgePublisher::new(
-        aws_sdk_eventbridge::Client::new(&stack.sdk),
-        stack.var("RELANCE_BUS").unwrap(),
-    ));
+    let publisher = Arc::new(stack.publisher().unwrap());
     let shops = json!({ "shops": [{ "id": shop, "locale": "fr", "time_zone": "Europe/Paris",
         "mail": { "from": "Maison Test <bonjour@relance.test>", "name": "Maison Test", "site_url": "https://shop.test",
                   "unsubscribe_secrets": ["local-unsubscribe-secret"] } }] });
@@ -59,11 +56,7 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
         store: store.clone(),
         segments: store.clone(),
         publisher: publisher.clone(),
-        mailer: Arc::new(SesMailer::new(
-            stack.sesv2().unwrap(),
-            stack.var("RELANCE_SENDER").unwrap(),
-            stack.var("RELANCE_CONFIGURATION_SET").unwrap(),
-        )),
+        mailer: Arc::new(stack.ses_mailer().unwrap()),
         scheduler: Arc::new(stack.timer_scheduler().unwrap()),
         shops: Arc::new(Shops::parse(&shops.to_string()).unwrap()),
         clock: Arc::new(ManualClock::at(now)),

@@ -4,7 +4,7 @@
 
 use cart_abandon_timer::{Deps, Outcome, handle};
 use chrono::{DateTime, Utc};
-use relance::aws::{DynamoProfileStore, EventBridgePublisher};
+use relance::aws::DynamoProfileStore;
 use relance::events::Event;
 use relance::memory::ManualClock;
 use relance::profile::service::apply_event;
@@ -27,10 +27,7 @@ async fn a_checkout_arms_a_schedule_whose_firing_requests_the_first_reminder() {
     let shop = unique("shop");
     let group = stack.var("RELANCE_SCHEDULE_GROUP").unwrap().to_owned();
     let store = Arc::new(DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").unwrap()));
-    let publisher = Arc::new(EventBridgePublisher::new(
-        aws_sdk_eventbridge::Client::new(&stack.sdk),
-        stack.var("RELANCE_BUS").unwrap(),
-    ));
+    let publisher = Arc::new(stack.publisher().unwrap());
     let mut checkout = sample("cart-abandon-timer/checkout-started");
     checkout["detail"]["shop"] = json!(shop);
     checkout["detail"]["id"] = json!(format!("shopify:{shop}:checkout"));
