@@ -7,7 +7,7 @@ CARGO_TEST_FLAGS ?=
 # SAM CLI must not try to reach its telemetry endpoint (no internet on CI).
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help demo test tools up down status fmt lint lint-rust lint-infra build watch dispatch bench clean-local
+.PHONY: help demo test tools up down status fmt lint lint-rust lint-infra build watch dispatch bench scale clean-local
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ bench: tools ## Benchmarks of the hot paths: webhook-ingest's verify+parse+norma
 	cargo bench -p relance --no-default-features --bench render
 	$(VENV)/pip install --quiet --disable-pip-version-check "pandas==2.3.3"
 	cargo bench -p relance --no-default-features --bench segments
+
+scale: up ## The nightly run over 100,000 profiles on the local stack (minutes; not part of `make test`)
+	cargo test -p relance-tests --test segments_scale -- --ignored --nocapture
 
 clean-local: down ## Remove local state (.local), keeping installed tools
 	rm -rf $(LOCAL)

@@ -1,0 +1,88 @@
+//! The nightly run over 100,000 profiles on the local stack (`make scale`; ignored by
+//! `make test`, it takes minutes on moto): seeded with BatchWriteItem, scored through the
+//! sparse index, every profile carrying its segment afterwards. Prints the figures recorded
+//! in BENCHMARKS.md.
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use chrono::{Duration, TimeZone, Utc};
+use relance::aws::DynamoProfileStore;
+use relance::ids::{ExternalId, ProfileId, ShopId};
+use relance::money::{Currency, Money};
+use relance::ports::SegmentStore;
+use relance::profile::{OrderSummary, Profile, TimedMoney};
+use relance::segments::nightly::{Settings, run};
+use relance::segments::rfm::Monetary;
+use relance_tests::stack::LocalStack;
+use relance_tests::unique;
+use std::collections::HashMap;
+use std::time::Instant;
+
+const PROFILES: usize = 100_000;
+
+#[tokio::test]
+#[ignore = "minutes on moto: run with `make scale`"]
+async fn a_hundred_thousand_profiles_are_scored_and_each_carries_its_segment() {
+    let stack = LocalStack::connect().await.unwrap();
+    let table = stack.var("RELANCE_TABLE").unwrap().to_owned();
+    let store = DynamoProfileStore::new(stack.dynamodb(), &table);
+    let publisher = stack.publisher().unwrap();
+    let shop = ShopId::parse(unique("scale")).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap();
+    let eur = Currency::parse("EUR").unwrap();
+
+    let seeding = Instant::now();
+    let mut batch = Vec::with_capacity(25);
+    for n in 0..PROFILES {
+        let mut profile =
+            Profile::new(shop.clone(), ProfileId::parse(format!("p{n:06}")).unwrap(), now - Duration::days(800));
+        let orders = 1 + (n * 7919) % 9;
+        for o in 0..orders {
+            let at = now - Duration::days(((n * 31 + o * 17) % 700) as i64);
+            let amount = Money::from_minor(1_000 + ((n * 13) % 97) as i64 * 150, eur);
+            profile.orders.insert(
+                ExternalId::parse(format!("o{n}-{o}")).unwrap(),
+                OrderSummary { placed_at: Some(at), total: Some(TimedMoney { at, amount }), ..OrderSummary::default() },
+            );
+        }
+        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&profile).unwrap();
+        item.insert("pk".into(), AttributeValue::S(format!("SHOP#{shop}#P#{}", profile.id)));
+        item.insert("sk".into(), AttributeValue::S("PROFILE".into()));
+        item.insert("gsi2pk".into(), AttributeValue::S(format!("SHOP#{shop}#PROFILES")));
+        item.insert("gsi2sk".into(), AttributeValue::S(profile.id.to_string()));
+        item.insert("version".into(), AttributeValue::N("1".into()));
+        batch.push(WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().unwrap()).build());
+        if batch.len() == 25 || n + 1 == PROFILES {
+            let mut pending = std::mem::take(&mut batch);
+            while !pending.is_empty() {
+                let out = stack.dynamodb().batch_write_item().request_items(&table, pending).send().await.unwrap();
+                pending = out.unprocessed_items.and_then(|mut u| u.remove(&table)).unwrap_or_default();
+            }
+        }
+    }
+    let seeded = seeding.elapsed();
+
+    let scoring = Instant::now();
+    let settings = Settings { currency: Some(eur), monetary: Monetary::AverageOrderValue, sunset_after: None };
+    let summary = run(&store, &store, &publisher, &shop, settings, now).await.unwrap();
+    let scored = scoring.elapsed();
+    assert_eq!((summary.profiles as usize, summary.changed as usize, summary.deferred), (PROFILES, PROFILES, 0));
+
+    // Every profile carries its standing.
+    let (mut cursor, mut carrying) = (None, 0usize);
+    loop {
+        let page = store.profiles_page(&shop, cursor).await.unwrap();
+        carrying += page.profiles.iter().filter(|p| p.value.segment.is_some_and(|s| s.segment.is_some())).count();
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(carrying, PROFILES);
+    println!(
+        "{PROFILES} profiles: seeded in {:.1} s, scored and written in {:.1} s ({:.0} profiles/s on moto); segments: {:?}",
+        seeded.as_secs_f64(),
+        scored.as_secs_f64(),
+        PROFILES as f64 / scored.as_secs_f64(),
+        summary.segments.iter().map(|(s, f)| (s.as_str(), f.profiles)).collect::<Vec<_>>()
+    );
+}
