@@ -54,7 +54,9 @@ async fn a_hundred_thousand_profiles_are_scored_and_each_carries_its_segment() {
         item.insert("gsi2pk".into(), AttributeValue::S(format!("SHOP#{shop}#PROFILES")));
         item.insert("gsi2sk".into(), AttributeValue::S(profile.id.to_string()));
         item.insert("version".into(), AttributeValue::N("1".into()));
-        batch.push(WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().unwrap()).build());
+        batch.push(
+            WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().unwrap()).build(),
+        );
         if batch.len() == 25 || n + 1 == count {
             let mut pending = std::mem::take(&mut batch);
             while !pending.is_empty() {
