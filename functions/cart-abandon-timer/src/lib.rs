@@ -27,8 +27,8 @@ use relance::schedule::{OneTimeSchedule, ScheduleName};
 use relance::shops::Shops;
 use std::sync::Arc;
 
-/// The program this function runs.
-pub const PROGRAM: &str = "abandoned-checkout";
+/// The program this function runs for checkouts.
+pub use relance::programs::checkout::PROGRAM;
 
 pub struct Deps {
     pub store: Arc<dyn ProfileStore>,
@@ -339,7 +339,7 @@ async fn remind(due: &ReminderDue, deps: &Deps) -> Result<Outcome, HandleError> 
         Some(profile) => checkout_of(deps, due, &profile.id).await?,
         None => None,
     };
-    let decision = decide(&program, &settings(deps, &due.shop), profile.as_ref(), checkout.as_ref(), due.step, now);
+    let decision = decide(program, &settings(deps, &due.shop), profile.as_ref(), checkout.as_ref(), due.step, now);
     let (Decision::Send { step, template, discount, next }, Some(profile)) = (decision.clone(), profile) else {
         let Decision::Stop(reason) = decision else { return Ok(Outcome::Stopped(StopReason::NoProfile)) };
         tracing::info!(shop = %due.shop, step = due.step, ?reason, "reminder stopped");

@@ -16,6 +16,9 @@ use crate::profile::{ConsentState, Profile};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The program this module decides for.
+pub const PROGRAM: &str = "abandoned-checkout";
+
 /// What Scheduler hands the timer when a reminder is due (the schedule's `Input`). It
 /// names the customer by the keys the checkout event gave, since profile-update may not
 /// have resolved them yet when the schedule is armed.
@@ -65,7 +68,7 @@ pub fn first_reminder(settings: &CheckoutSettings, last_activity_at: DateTime<Ut
 
 /// The key of a step's mail: the same for every attempt, so it is sent once.
 pub fn message_key(shop: &ShopId, token: &ExternalId, step: u32) -> String {
-    super::request::MailRequest::key_for("abandoned-checkout", shop, token.as_str(), step)
+    super::request::MailRequest::key_for(PROGRAM, shop, token.as_str(), step)
 }
 
 /// What a due reminder does, from what was just re-read.
@@ -190,7 +193,7 @@ mod tests {
             discount: Some(super::super::settings::DiscountSource::Code("MERCI10".into())),
             ..Default::default()
         };
-        decide(&program("abandoned-checkout").unwrap(), &settings, profile, checkout, step, t0() + Duration::hours(1))
+        decide(program("abandoned-checkout").unwrap(), &settings, profile, checkout, step, t0() + Duration::hours(1))
     }
 
     #[test]

@@ -232,9 +232,11 @@ pub fn catalogue() -> Vec<Program> {
     ]
 }
 
-/// A program of the catalogue by id.
-pub fn program(id: &str) -> Option<Program> {
-    catalogue().into_iter().find(|p| p.id == id)
+/// A program of the catalogue by id. The catalogue is built once per process: functions
+/// look programs up on every event.
+pub fn program(id: &str) -> Option<&'static Program> {
+    static CATALOGUE: std::sync::LazyLock<Vec<Program>> = std::sync::LazyLock::new(catalogue);
+    CATALOGUE.iter().find(|p| p.id == id)
 }
 
 #[cfg(test)]

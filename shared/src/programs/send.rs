@@ -122,7 +122,7 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         }
     }
     let settings = &shop.programs.abandoned_checkout;
-    let exempt = request.program == "abandoned-checkout" && request.step <= settings.reminders_without_consent;
+    let exempt = request.program == super::checkout::PROGRAM && request.step <= settings.reminders_without_consent;
     let mut policy = shop.programs.sending.policy();
     if request.campaign.is_some() {
         // The marketer chose the time: no quiet hours (see `Gate::Defer` below for the cap).
@@ -178,8 +178,8 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         }
     };
     let record = MessageRecord { sent_at: Some(now), provider_id: Some(sent.message_id.clone()), ..claim };
-    let last_chance = request.program == "reactivation"
-        && super::program("reactivation").is_some_and(|p| p.steps.len() == request.step as usize);
+    let last_chance = request.program == super::reactivation::PROGRAM
+        && super::program(super::reactivation::PROGRAM).is_some_and(|p| p.steps.len() == request.step as usize);
     let sent_record = SentRecord { message: record, kind: request.kind, at: now, last_chance };
     apply_sent_mail(m.store, m.publisher, &request.shop, &profile.id, sent_record).await?;
     tracing::info!(
