@@ -6,7 +6,7 @@ use crate::ids::{EventId, ProfileId, ShopId};
 use crate::mail::{OutgoingMail, SentMail};
 use crate::ports::{
     Claim, Clock, DeliveryLedger, EventPublisher, LedgerError, Mailer, MailerError, ParkingError, ParkingLot,
-    ProfilePage, ProfileStore, PublishError, ScheduleError, Scheduler, SegmentStore, StoreError,
+    ProfilePage, ProfileStore, PublishError, RunStore, ScheduleError, Scheduler, SegmentStore, Shard, StoreError,
 };
 use crate::profile::{IdentityKey, Profile, Record, RecordKey, Version, Versioned};
 use crate::schedule::{OneTimeSchedule, ScheduleName};
@@ -14,7 +14,7 @@ use crate::segments::SegmentState;
 use crate::segments::nightly::Summary;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 /// A poisoned lock only means another test thread panicked; the data is still usable.
@@ -28,6 +28,8 @@ pub struct MemoryProfileStore {
     identities: Mutex<HashMap<(ShopId, String), ProfileId>>,
     records: Mutex<BTreeMap<(ShopId, ProfileId, RecordKey), Versioned<Record>>>,
     summaries: Mutex<HashMap<ShopId, Summary>>,
+    parts: Mutex<BTreeMap<(String, String), Vec<u8>>>,
+    finished: Mutex<BTreeMap<(String, String), BTreeSet<u32>>>,
 }
 
 /// Pages of this many profiles, so callers exercise paging.
@@ -87,6 +89,56 @@ impl SegmentStore for MemoryProfileStore {
     async fn save_summary(&self, shop: &ShopId, summary: &Summary) -> Result<(), StoreError> {
         lock(&self.summaries).insert(shop.clone(), summary.clone());
         Ok(())
+    }
+
+    /// Profiles fall in shards by a hash of their key, as DynamoDB's segments do.
+    async fn shard_page(&self, shard: Shard, cursor: Option<String>) -> Result<ProfilePage, StoreError> {
+        use sha2::{Digest, Sha256};
+        let items = lock(&self.items);
+        let in_shard = |shop: &ShopId, id: &ProfileId| {
+            let digest = Sha256::digest(format!("{shop}/{id}").as_bytes());
+            u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % shard.of.max(1) == shard.index
+        };
+        let mut keys: Vec<String> =
+            items.keys().filter(|(s, id)| in_shard(s, id)).map(|(s, id)| format!("{s}/{id}")).collect();
+        keys.sort();
+        let start = cursor.as_deref().map_or(0, |after| keys.partition_point(|k| k.as_str() <= after));
+        let page: Vec<Versioned<Profile>> = keys[start..]
+            .iter()
+            .take(PAGE)
+            .filter_map(|k| items.values().find(|p| format!("{}/{}", p.value.shop, p.value.id) == *k).cloned())
+            .collect();
+        let next = (start + PAGE < keys.len()).then(|| keys[start + PAGE - 1].clone());
+        Ok(ProfilePage { profiles: page, next })
+    }
+}
+
+#[async_trait]
+impl RunStore for MemoryProfileStore {
+    async fn put_part(
+        &self,
+        run: &str,
+        name: &str,
+        bytes: &[u8],
+        _expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        lock(&self.parts).insert((run.to_owned(), name.to_owned()), bytes.to_vec());
+        Ok(())
+    }
+
+    async fn parts(&self, run: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(lock(&self.parts)
+            .iter()
+            .filter(|((r, name), _)| r == run && name.starts_with(prefix))
+            .map(|((_, name), bytes)| (name.clone(), bytes.clone()))
+            .collect())
+    }
+
+    async fn finish(&self, run: &str, phase: &str, shard: u32, _expires_at: DateTime<Utc>) -> Result<u32, StoreError> {
+        let mut finished = lock(&self.finished);
+        let shards = finished.entry((run.to_owned(), phase.to_owned())).or_default();
+        shards.insert(shard);
+        Ok(u32::try_from(shards.len()).unwrap_or(u32::MAX))
     }
 }
 

@@ -122,6 +122,34 @@ pub trait SegmentStore: Send + Sync {
 
     /// Keeps the run's per-shop summary (the latest replaces the previous).
     async fn save_summary(&self, shop: &ShopId, summary: &crate::segments::nightly::Summary) -> Result<(), StoreError>;
+
+    /// One page of one shard of a pass over every shop's profiles, for a run split across
+    /// invocations: the shards `0..of` split the profiles between them, each profile in
+    /// exactly one, and each shard is read independently (DynamoDB's parallel scan).
+    async fn shard_page(&self, shard: Shard, cursor: Option<String>) -> Result<ProfilePage, StoreError>;
+}
+
+/// One of `of` disjoint shares of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub of: u32,
+}
+
+/// The scratch space of a run split across invocations: what each worker hands on, and who
+/// has finished. Entries expire on their own a few days after the run.
+#[async_trait]
+pub trait RunStore: Send + Sync {
+    /// Keeps `bytes` as the part `name` of `run`, replacing a part of that name; any size
+    /// (the store splits what it must).
+    async fn put_part(&self, run: &str, name: &str, bytes: &[u8], expires_at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Every part of `run` whose name starts with `prefix`, by name.
+    async fn parts(&self, run: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
+    /// Records that `shard` finished `phase` and returns how many distinct shards have: a
+    /// retried shard counts once, so exactly the calls after the last shard's see them all.
+    async fn finish(&self, run: &str, phase: &str, shard: u32, expires_at: DateTime<Utc>) -> Result<u32, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

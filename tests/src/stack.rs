@@ -94,6 +94,10 @@ impl LocalStack {
         aws_sdk_dynamodb::Client::new(&self.sdk)
     }
 
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.sdk)
+    }
+
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
         aws_sdk_sqs::Client::new(&self.sdk)
     }
@@ -114,7 +118,7 @@ impl LocalStack {
     /// The publisher on Relance's bus.
     pub fn publisher(&self) -> Result<relance::aws::EventBridgePublisher, StackError> {
         Ok(relance::aws::EventBridgePublisher::new(
-            aws_sdk_eventbridge::Client::new(&self.sdk),
+            self.eventbridge(),
             self.var("RELANCE_BUS")?,
         ))
     }

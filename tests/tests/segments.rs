@@ -69,3 +69,98 @@ async fn a_shop_is_scored_and_its_segments_are_listed_for_campaigns() {
     let again = run(&store, &store, &publisher, &shop, settings, now).await.unwrap();
     assert_eq!(again.changed, 0, "unchanged standings are not written again");
 }
+
+/// Seeds `count` customers of a new shop with a spread of recency, frequency and value.
+async fn seed(store: &DynamoProfileStore, prefix: &str, count: usize) -> ShopId {
+    let shop = ShopId::parse(unique(prefix)).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap();
+    let eur = Currency::parse("EUR").unwrap();
+    for n in 0..count {
+        let mut profile =
+            Profile::new(shop.clone(), ProfileId::parse(format!("p{n:05}")).unwrap(), now - Duration::days(500));
+        for o in 0..(n * 7 % 5) {
+            let at = now - Duration::days((n as i64 * 11) % 380 + o as i64 * 13);
+            let amount = Money::from_minor(900 + (n as i64 % 17) * 450, eur);
+            profile.orders.insert(
+                ExternalId::parse(format!("o{n}-{o}")).unwrap(),
+                OrderSummary { placed_at: Some(at), total: Some(TimedMoney { at, amount }), ..OrderSummary::default() },
+            );
+        }
+        store.save(&profile, Version::NEW).await.unwrap();
+    }
+    shop
+}
+
+#[tokio::test]
+async fn a_night_split_in_shards_over_dynamodb_stands_every_profile_where_one_pass_would() {
+    use relance::memory::RecordingPublisher;
+    use relance::segments::sharded::{TASK, Task, Workers, plan, work};
+    use std::collections::BTreeMap;
+
+    let stack = LocalStack::connect().await.unwrap();
+    let store = DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").unwrap());
+    let shop = seed(&store, "sharded", 200).await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap() + Duration::seconds(rand_seconds(&shop));
+    let settings =
+        Settings { currency: Currency::parse("EUR").ok(), monetary: Monetary::AverageOrderValue, sunset_after: None };
+    // Only this test's shop is served: the other tests' profiles in the table are passed over.
+    let shops = BTreeMap::from([(shop.clone(), settings)]);
+    let tasks = RecordingPublisher::default();
+    let workers = Workers { segments: &store, profiles: &store, publisher: &tasks, runs: &store, shops: &shops };
+
+    relance::ports::EventPublisher::publish(&tasks, &plan(4, now)).await.unwrap();
+    let (mut delivered, mut summaries) = (0, Vec::new());
+    while let Some(event) = tasks.events().get(delivered).cloned() {
+        delivered += 1;
+        if event.detail_type == TASK {
+            let task: Task = serde_json::from_value(event.detail).unwrap();
+            summaries.extend(work(&workers, &task).await.unwrap());
+        }
+    }
+    assert_eq!(summaries.len(), 1);
+    let summary = &summaries[0];
+    assert_eq!((summary.profiles, summary.changed, summary.deferred), (200, 200, 0));
+    assert_eq!(summary.customers, (0..200).filter(|n| n * 7 % 5 > 0).count() as u64);
+
+    // One pass over the shop now finds every standing already where it would put it.
+    let publisher = stack.publisher().unwrap();
+    let one_pass = run(&store, &store, &publisher, &shop, settings, now).await.unwrap();
+    assert_eq!(one_pass.changed, 0, "the shards stood every profile as one pass does");
+    assert_eq!((&one_pass.segments, &one_pass.tiers), (&summary.segments, &summary.tiers));
+}
+
+/// A distinct run time per test run (the run is named after its time, and the stack's table
+/// outlives test runs).
+fn rand_seconds(shop: &ShopId) -> i64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    shop.hash(&mut hasher);
+    i64::try_from(hasher.finish() % 100_000_000).unwrap()
+}
+
+#[tokio::test]
+async fn run_parts_are_split_over_items_and_read_back_whole() {
+    use relance::ports::RunStore;
+    let stack = LocalStack::connect().await.unwrap();
+    let store = DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").unwrap());
+    let run = unique("run");
+    let expires = Utc::now() + Duration::days(1);
+    // 900 KB: three items.
+    let big: Vec<u8> = (0..900 * 1024).map(|i| (i % 251) as u8).collect();
+    store.put_part(&run, "count/000001", &big, expires).await.unwrap();
+    store.put_part(&run, "count/000000", b"[1,2]", expires).await.unwrap();
+    store.put_part(&run, "cutoffs", b"{}", expires).await.unwrap();
+    let parts = store.parts(&run, "count/").await.unwrap();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(parts[0], ("count/000000".to_owned(), b"[1,2]".to_vec()));
+    assert_eq!(parts[1].0, "count/000001");
+    assert!(parts[1].1 == big, "read back whole, in order");
+    // Rewritten shorter (a retried worker): the longer version's extra chunks are not read.
+    store.put_part(&run, "count/000001", b"short", expires).await.unwrap();
+    assert_eq!(store.parts(&run, "count/000001").await.unwrap()[0].1, b"short".to_vec());
+
+    assert_eq!(store.finish(&run, "count", 3, expires).await.unwrap(), 1);
+    assert_eq!(store.finish(&run, "count", 3, expires).await.unwrap(), 1, "a retried shard counts once");
+    assert_eq!(store.finish(&run, "count", 0, expires).await.unwrap(), 2);
+    assert_eq!(store.finish(&run, "score", 0, expires).await.unwrap(), 1, "phases are counted apart");
+}

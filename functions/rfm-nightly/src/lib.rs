@@ -1,25 +1,32 @@
 //! rfm-nightly: nightly RFM scoring, segments and engagement tiers, shop by shop.
 //!
 //! Invoked by EventBridge Scheduler with the schedule's `Input` as payload (not an
-//! EventBridge envelope): `{"run": "nightly"}` scores every shop of the shops document,
-//! `{"run": "nightly", "shop": "<id>"}` one. Each shop goes through
+//! EventBridge envelope): `{"run": "nightly"}` scores every shop of the shops document in
+//! this invocation, `{"run": "nightly", "shop": "<id>"}` one. Each shop goes through
 //! [`relance::segments::nightly::run`]; a shop that fails fails the invocation after the
 //! others ran, so Lambda retries it (the writes are idempotent: unchanged standings are not
 //! written again).
+//!
+//! Past what one invocation reads and writes in 15 minutes, `{"run": "nightly", "shards":
+//! N}` splits the night: this invocation only puts N tasks on the bus, and the bus brings
+//! each back here as a `segments.shard` event (a worker, [`relance::segments::sharded`]).
 
 use lambda_runtime::LambdaEvent;
 use relance::ids::ShopId;
-use relance::ports::{Clock, EventPublisher, ProfileStore, SegmentStore};
+use relance::ports::{Clock, EventPublisher, ProfileStore, RunStore, SegmentStore};
 use relance::segments::nightly::{NightlyError, Settings, Summary, run};
 use relance::segments::rfm::Monetary;
+use relance::segments::sharded::{self, Task, Workers};
 use relance::shops::Shops;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub struct Deps {
     pub segments: Arc<dyn SegmentStore>,
     pub profiles: Arc<dyn ProfileStore>,
     pub publisher: Arc<dyn EventPublisher>,
+    pub runs: Arc<dyn RunStore>,
     pub shops: Arc<Shops>,
     pub clock: Arc<dyn Clock>,
 }
@@ -32,17 +39,60 @@ pub enum HandleError {
     UnknownShop(ShopId),
     #[error("{failed} of {total} shops could not be scored; first: {first}")]
     Shops { failed: usize, total: usize, first: NightlyError },
+    #[error("events of type {0} are not for rfm-nightly")]
+    NotATask(String),
+    #[error("the run's tasks could not be put on the bus")]
+    Plan(#[source] relance::ports::PublishError),
+    #[error("shard {index} of {of} ({phase:?}) failed")]
+    Shard { index: u32, of: u32, phase: sharded::Phase, source: NightlyError },
 }
 
 #[derive(Debug, Deserialize)]
 struct Run {
     #[serde(default)]
     shop: Option<ShopId>,
+    /// Split the run into this many shards (0 or absent: one invocation).
+    #[serde(default)]
+    shards: u32,
+}
+
+/// A task the bus brings back (an EventBridge envelope).
+#[derive(Debug, Deserialize)]
+struct TaskEvent {
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+    detail: serde_json::Value,
+}
+
+/// How each shop served is scored, from the shops document.
+fn settings(shops: &Shops, shop: &ShopId) -> Settings {
+    let config = shops.get(shop);
+    Settings {
+        currency: config.and_then(|s| s.currency),
+        monetary: Monetary::AverageOrderValue,
+        sunset_after: config.and_then(|s| s.programs.reactivation.sunset_after()),
+    }
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn handle(event: LambdaEvent<serde_json::Value>, deps: &Deps) -> Result<Vec<Summary>, HandleError> {
+    // An envelope is a task or nothing: never mistaken for a schedule's input (which would
+    // start a whole run).
+    if event.payload.get("detail-type").is_some() {
+        let envelope: TaskEvent = serde_json::from_value(event.payload).map_err(HandleError::Malformed)?;
+        if envelope.detail_type != sharded::TASK {
+            return Err(HandleError::NotATask(envelope.detail_type));
+        }
+        let task: Task = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
+        return work(&task, deps).await;
+    }
     let run_input: Run = serde_json::from_value(event.payload).map_err(HandleError::Malformed)?;
+    if run_input.shards > 0 && run_input.shop.is_none() {
+        let tasks = sharded::plan(run_input.shards, deps.clock.now());
+        deps.publisher.publish(&tasks).await.map_err(HandleError::Plan)?;
+        tracing::info!(shards = run_input.shards, "nightly run split into shards");
+        return Ok(Vec::new());
+    }
     let shops: Vec<ShopId> = match run_input.shop {
         Some(shop) if deps.shops.get(&shop).is_some() => vec![shop],
         Some(shop) => return Err(HandleError::UnknownShop(shop)),
@@ -51,12 +101,7 @@ pub async fn handle(event: LambdaEvent<serde_json::Value>, deps: &Deps) -> Resul
     let now = deps.clock.now();
     let (mut summaries, mut failures) = (Vec::new(), Vec::new());
     for shop in &shops {
-        let config = deps.shops.get(shop);
-        let settings = Settings {
-            currency: config.and_then(|s| s.currency),
-            monetary: Monetary::AverageOrderValue,
-            sunset_after: config.and_then(|s| s.programs.reactivation.sunset_after()),
-        };
+        let settings = settings(&deps.shops, shop);
         let scored =
             run(deps.segments.as_ref(), deps.profiles.as_ref(), deps.publisher.as_ref(), shop, settings, now).await;
         match scored {
@@ -71,6 +116,25 @@ pub async fn handle(event: LambdaEvent<serde_json::Value>, deps: &Deps) -> Resul
         None => Ok(summaries),
         Some(first) => Err(HandleError::Shops { failed: shops.len() - summaries.len(), total: shops.len(), first }),
     }
+}
+
+/// One shard's task of a split run.
+async fn work(task: &Task, deps: &Deps) -> Result<Vec<Summary>, HandleError> {
+    let shops: BTreeMap<ShopId, Settings> =
+        deps.shops.ids().into_iter().map(|shop| (shop.clone(), settings(&deps.shops, &shop))).collect();
+    let workers = Workers {
+        segments: deps.segments.as_ref(),
+        profiles: deps.profiles.as_ref(),
+        publisher: deps.publisher.as_ref(),
+        runs: deps.runs.as_ref(),
+        shops: &shops,
+    };
+    sharded::work(&workers, task).await.map_err(|source| HandleError::Shard {
+        index: task.shard.index,
+        of: task.shard.of,
+        phase: task.phase,
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -94,6 +158,7 @@ mod tests {
             segments: store.clone(),
             profiles: store.clone(),
             publisher: publisher.clone(),
+            runs: store.clone(),
             shops: Arc::new(Shops::parse(&shops).unwrap()),
             clock: Arc::new(ManualClock::at(order.occurred_at + chrono::Duration::days(1))),
         };
@@ -105,5 +170,49 @@ mod tests {
         assert!(publisher.events().iter().any(|e| e.detail_type == "segments.summary"));
         let unknown = LambdaEvent::new(serde_json::json!({"run": "nightly", "shop": "nope"}), Default::default());
         assert!(matches!(handle(unknown, &deps).await, Err(HandleError::UnknownShop(_))));
+    }
+
+    #[tokio::test]
+    async fn a_split_run_comes_back_through_the_bus_as_tasks_and_ends_in_the_summary() {
+        let store = Arc::new(MemoryProfileStore::default());
+        let publisher = Arc::new(RecordingPublisher::default());
+        let order = format!("{}/../../events/profile-update/order.placed.json", env!("CARGO_MANIFEST_DIR"));
+        let order: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(order).unwrap()).unwrap();
+        let order: relance::events::Event = serde_json::from_value(order["detail"].clone()).unwrap();
+        apply_event(store.as_ref(), publisher.as_ref(), &order).await.unwrap();
+        let shops =
+            std::fs::read_to_string(format!("{}/../../tests/fixtures/shops.local.json", env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+        let deps = Deps {
+            segments: store.clone(),
+            profiles: store.clone(),
+            publisher: publisher.clone(),
+            runs: store.clone(),
+            shops: Arc::new(Shops::parse(&shops).unwrap()),
+            clock: Arc::new(ManualClock::at(order.occurred_at + chrono::Duration::days(1))),
+        };
+        let start = serde_json::json!({"run": "nightly", "shards": 3});
+        assert!(handle(LambdaEvent::new(start, Default::default()), &deps).await.unwrap().is_empty());
+        let mut delivered = 0;
+        let mut summaries = Vec::new();
+        while let Some(event) = publisher.events().get(delivered).cloned() {
+            delivered += 1;
+            if event.detail_type != sharded::TASK {
+                continue;
+            }
+            let envelope = serde_json::json!({
+                "version": "0", "id": "x", "source": event.source, "detail-type": event.detail_type,
+                "time": event.time, "region": "eu-west-3", "resources": [], "detail": event.detail,
+            });
+            summaries.extend(handle(LambdaEvent::new(envelope, Default::default()), &deps).await.unwrap());
+        }
+        let tasks = publisher.events().iter().filter(|e| e.detail_type == sharded::TASK).count();
+        assert_eq!(tasks, 6, "three count tasks, then three score tasks");
+        assert_eq!(summaries.len(), 1);
+        assert_eq!((summaries[0].profiles, summaries[0].customers, summaries[0].changed), (1, 1, 1));
+
+        let foreign = serde_json::json!({"detail-type": "order.placed", "detail": {}});
+        let refused = handle(LambdaEvent::new(foreign, Default::default()), &deps).await;
+        assert!(matches!(refused, Err(HandleError::NotATask(_))), "{refused:?}");
     }
 }

@@ -10,7 +10,7 @@
 
 use super::boxed;
 use crate::ids::{ProfileId, ShopId};
-use crate::ports::{ProfilePage, SegmentStore};
+use crate::ports::{ProfilePage, SegmentStore, Shard};
 use crate::ports::{ProfileStore, StoreError};
 use crate::profile::IdentityKey;
 use crate::profile::{Profile, Record, RecordKey, Version, Versioned};
@@ -124,8 +124,8 @@ fn versioned_put(table: &str, item: HashMap<String, AttributeValue>, expected: V
 }
 
 pub struct DynamoProfileStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 impl DynamoProfileStore {
@@ -143,16 +143,6 @@ impl DynamoProfileStore {
         value: String,
         cursor: Option<String>,
     ) -> Result<ProfilePage, StoreError> {
-        let start = match cursor {
-            Some(cursor) => Some(
-                serde_json::from_str::<HashMap<String, String>>(&cursor)
-                    .map_err(|e| StoreError::Corrupt { entity: "page cursor", source: boxed(e) })?
-                    .into_iter()
-                    .map(|(k, v)| (k, s(v)))
-                    .collect::<HashMap<_, _>>(),
-            ),
-            None => None,
-        };
         let output = self
             .client
             .query()
@@ -161,29 +151,12 @@ impl DynamoProfileStore {
             .key_condition_expression("#key = :value")
             .expression_attribute_names("#key", key)
             .expression_attribute_values(":value", s(value))
-            .set_exclusive_start_key(start)
+            .set_exclusive_start_key(start_key(cursor)?)
             .send()
             .await
             .map_err(|e| StoreError::Backend(boxed(e)))?;
-        let mut profiles = Vec::new();
-        for item in output.items.unwrap_or_default() {
-            let item: ProfileItem = serde_dynamo::from_item(item)
-                .map_err(|e| StoreError::Corrupt { entity: "profile", source: boxed(e) })?;
-            profiles.push(Versioned { value: item.profile, version: Version(item.version) });
-        }
-        let next = match output.last_evaluated_key {
-            Some(key) => {
-                let key: HashMap<String, String> =
-                    key.into_iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone()))).collect();
-                let text = serde_json::to_string(&key)
-                    .map_err(|e| StoreError::Corrupt { entity: "page cursor", source: boxed(e) })?;
-                Some(text)
-            }
-            None => None,
-        };
-        Ok(ProfilePage { profiles, next })
+        profile_page(output.items.unwrap_or_default(), output.last_evaluated_key)
     }
-
     /// The profile item and the condition that it is still at `expected`.
     fn profile_put(&self, profile: &Profile, expected: Version) -> Result<Put, StoreError> {
         let segment = profile.segment.and_then(|s| s.segment);
@@ -526,6 +499,58 @@ impl SegmentStore for DynamoProfileStore {
             .map_err(|e| StoreError::Backend(boxed(e)))?;
         Ok(())
     }
+
+    /// A parallel-scan segment of the profile index `gsi2`: every shop's profiles and
+    /// nothing else (the index is sparse), DynamoDB splitting them between the segments.
+    async fn shard_page(&self, shard: Shard, cursor: Option<String>) -> Result<ProfilePage, StoreError> {
+        let output = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .segment(i32::try_from(shard.index).unwrap_or(i32::MAX))
+            .total_segments(i32::try_from(shard.of).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start_key(cursor)?)
+            .send()
+            .await
+            .map_err(|e| StoreError::Backend(boxed(e)))?;
+        profile_page(output.items.unwrap_or_default(), output.last_evaluated_key)
+    }
+}
+
+/// The key a page cursor names (its text is the previous page's last key as JSON).
+fn start_key(cursor: Option<String>) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+    let Some(cursor) = cursor else { return Ok(None) };
+    let key = serde_json::from_str::<HashMap<String, String>>(&cursor)
+        .map_err(|e| StoreError::Corrupt { entity: "page cursor", source: boxed(e) })?;
+    Ok(Some(key.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
+
+/// Profile items and the cursor of the next page.
+fn profile_page(
+    items: Vec<HashMap<String, AttributeValue>>,
+    last_key: Option<HashMap<String, AttributeValue>>,
+) -> Result<ProfilePage, StoreError> {
+    let profiles = items
+        .into_iter()
+        .map(|item| {
+            let item: ProfileItem = serde_dynamo::from_item(item)
+                .map_err(|e| StoreError::Corrupt { entity: "profile", source: boxed(e) })?;
+            Ok(Versioned { value: item.profile, version: Version(item.version) })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let next = match last_key {
+        Some(key) => {
+            let key: HashMap<String, String> =
+                key.into_iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone()))).collect();
+            Some(
+                serde_json::to_string(&key)
+                    .map_err(|e| StoreError::Corrupt { entity: "page cursor", source: boxed(e) })?,
+            )
+        }
+        None => None,
+    };
+    Ok(ProfilePage { profiles, next })
 }
 
 fn owner(value: &AttributeValue) -> Result<ProfileId, StoreError> {

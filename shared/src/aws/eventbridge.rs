@@ -12,9 +12,13 @@ use async_trait::async_trait;
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_smithy_types::DateTime as SmithyDateTime;
+use futures_util::stream::{self, StreamExt};
 use std::time::Duration;
 
 const BATCH: usize = 10;
+/// PutEvents calls at once: a few, far under the regional PutEvents quota (requests per
+/// second per account, adjustable), which the functions share.
+const IN_FLIGHT: usize = 8;
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 
@@ -89,11 +93,16 @@ impl EventPublisher for EventBridgePublisher {
         {
             return Err(PublishError::TooLarge { index, size });
         }
+        // Batches go IN_FLIGHT at a time: a night's transitions are tens of thousands of
+        // events, one round trip per ten of them.
+        let batches: Vec<Vec<PutEventsRequestEntry>> =
+            events.chunks(BATCH).map(|chunk| chunk.iter().map(|e| self.entry(e)).collect()).collect();
+        let outcomes: Vec<Result<Option<(usize, String)>, PublishError>> =
+            stream::iter(batches).map(|batch| self.send_batch(batch)).buffered(IN_FLIGHT).collect().await;
         let mut failed = 0;
         let mut first_error = None;
-        for chunk in events.chunks(BATCH) {
-            let entries = chunk.iter().map(|e| self.entry(e)).collect();
-            if let Some((count, reason)) = self.send_batch(entries).await? {
+        for outcome in outcomes {
+            if let Some((count, reason)) = outcome? {
                 failed += count;
                 first_error.get_or_insert(reason);
             }

@@ -6,6 +6,7 @@ mod dynamo;
 mod eventbridge;
 mod ledger;
 mod parking;
+mod runs;
 mod scheduler;
 mod secrets;
 mod ses;

@@ -12,8 +12,10 @@
 //! | 2 | Hibernating | Hibernating | At risk | At risk | Can't lose |
 //! | 1 | Lost | Hibernating | At risk | At risk | Can't lose |
 
+pub mod distribution;
 pub mod nightly;
 pub mod rfm;
+pub mod sharded;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};

@@ -7,16 +7,17 @@
 //! second writes. A write that loses a race with profile-update (the profile changed since
 //! it was read) is retried once on a fresh read, else left for the next night.
 
-use super::rfm::{Monetary, RfmInput, RfmScore, score};
+use super::distribution::{Cutoffs, Distribution};
+use super::rfm::{Monetary, RfmInput};
 use super::{Segment, SegmentState, Signals, Tier};
 use crate::bus::{BusEvent, SOURCE_SEGMENTS};
 use crate::ids::{ProfileId, ShopId};
 use crate::money::Currency;
 use crate::ports::{EventPublisher, ProfileStore, PublishError, SegmentStore, StoreError};
-use crate::profile::{Profile, Version};
+use crate::profile::{Profile, Version, Versioned};
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Standings written at once (DynamoDB takes them in parallel; each is a few ms away).
@@ -60,7 +61,7 @@ pub struct Summary {
 }
 
 /// What the first pass keeps of a profile.
-struct Row {
+pub(crate) struct Row {
     id: ProfileId,
     version: Version,
     rfm: Option<RfmInput>,
@@ -130,7 +131,88 @@ fn sunset_due(row: &Row, after: Option<chrono::Duration>, now: DateTime<Utc>) ->
     !row.suppressed && !heard_since && now - last_chance > after
 }
 
-/// Scores one shop.
+/// What a pass over some of a shop's profiles counted, per segment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentTally {
+    pub profiles: u64,
+    pub revenue_minor: i64,
+    pub orders: u64,
+}
+
+/// What a pass over some of a shop's profiles counted. Tallies add up, so workers that each
+/// scored a share of the shop make the same summary as one pass over all of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub profiles: u64,
+    pub customers: u64,
+    pub changed: u64,
+    pub deferred: u64,
+    pub sunset: u64,
+    pub segments: BTreeMap<Segment, SegmentTally>,
+    pub tiers: BTreeMap<Tier, u64>,
+}
+
+impl Tally {
+    pub fn merge(&mut self, other: Tally) {
+        self.profiles += other.profiles;
+        self.customers += other.customers;
+        self.changed += other.changed;
+        self.deferred += other.deferred;
+        self.sunset += other.sunset;
+        for (segment, figures) in other.segments {
+            let mine = self.segments.entry(segment).or_default();
+            mine.profiles += figures.profiles;
+            mine.revenue_minor = mine.revenue_minor.saturating_add(figures.revenue_minor);
+            mine.orders += figures.orders;
+        }
+        for (tier, count) in other.tiers {
+            *self.tiers.entry(tier).or_default() += count;
+        }
+    }
+
+    /// The shop's summary: shares and averages are only known once every tally is in.
+    pub fn summary(self, shop: &ShopId, currency: Option<Currency>, now: DateTime<Utc>) -> Summary {
+        let total: i64 = self.segments.values().map(|f| f.revenue_minor).sum();
+        let segments = self
+            .segments
+            .into_iter()
+            .map(|(segment, t)| {
+                let figures = SegmentFigures {
+                    profiles: t.profiles,
+                    revenue_minor: t.revenue_minor,
+                    revenue_share: if total > 0 { t.revenue_minor as f64 / total as f64 } else { 0.0 },
+                    average_order_minor: t.revenue_minor / i64::try_from(t.orders.max(1)).unwrap_or(i64::MAX),
+                };
+                (segment, figures)
+            })
+            .collect();
+        Summary {
+            shop: shop.clone(),
+            scored_at: now,
+            currency,
+            profiles: self.profiles,
+            customers: self.customers,
+            changed: self.changed,
+            deferred: self.deferred,
+            sunset: self.sunset,
+            segments,
+            tiers: self.tiers,
+        }
+    }
+}
+
+/// Keeps what scoring reads of a page of profiles.
+pub(crate) fn rows_of(page: &[Versioned<Profile>], settings: &Settings, now: DateTime<Utc>) -> Vec<Row> {
+    page.iter().map(|p| row(&p.value, p.version, settings.currency, settings.monetary, now)).collect()
+}
+
+/// The shop's distribution over some rows (the customers among them).
+pub(crate) fn distribution(rows: &[Row]) -> Distribution {
+    rows.iter().filter_map(|r| r.rfm).collect()
+}
+
+/// Scores one shop in this invocation (up to a few million profiles; beyond, see
+/// [`super::sharded`]).
 pub async fn run(
     segments: &dyn SegmentStore,
     profiles: &dyn ProfileStore,
@@ -139,50 +221,71 @@ pub async fn run(
     settings: Settings,
     now: DateTime<Utc>,
 ) -> Result<Summary, NightlyError> {
-    let Settings { currency, monetary, sunset_after } = settings;
     let mut rows = Vec::new();
     let mut cursor = None;
     loop {
         let page = segments.profiles_page(shop, cursor).await?;
-        rows.extend(page.profiles.iter().map(|p| row(&p.value, p.version, currency, monetary, now)));
+        rows.extend(rows_of(&page.profiles, &settings, now));
         cursor = page.next;
         if cursor.is_none() {
             break;
         }
     }
-    let customers: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].rfm.is_some()).collect();
-    let inputs: Vec<RfmInput> = customers.iter().filter_map(|&i| rows[i].rfm).collect();
-    let mut scores: Vec<Option<RfmScore>> = vec![None; rows.len()];
-    for (&i, s) in customers.iter().zip(score(&inputs)) {
-        scores[i] = Some(s);
-    }
+    let cutoffs = distribution(&rows).cutoffs();
+    let tally = stand(segments, profiles, publisher, shop, &rows, &cutoffs, &settings, now).await?;
+    let summary = tally.summary(shop, settings.currency, now);
+    announce(segments, publisher, &summary).await?;
+    Ok(summary)
+}
 
-    let mut summary = Summary {
-        shop: shop.clone(),
-        scored_at: now,
-        currency,
-        profiles: rows.len() as u64,
-        customers: customers.len() as u64,
-        changed: 0,
-        deferred: 0,
-        sunset: 0,
-        segments: BTreeMap::new(),
-        tiers: BTreeMap::new(),
-    };
-    let mut orders_by_segment: BTreeMap<Segment, u64> = BTreeMap::new();
+/// Keeps the summary and puts it on the bus.
+pub(crate) async fn announce(
+    segments: &dyn SegmentStore,
+    publisher: &dyn EventPublisher,
+    summary: &Summary,
+) -> Result<(), NightlyError> {
+    segments.save_summary(&summary.shop, summary).await?;
+    publisher
+        .publish(&[BusEvent {
+            source: SOURCE_SEGMENTS.to_owned(),
+            detail_type: "segments.summary".to_owned(),
+            time: summary.scored_at,
+            detail: serde_json::to_value(summary).unwrap_or_default(),
+        }])
+        .await?;
+    tracing::info!(shop = %summary.shop, profiles = summary.profiles, changed = summary.changed, deferred = summary.deferred, "shop scored");
+    Ok(())
+}
+
+/// Scores `rows` against the shop's cutoffs, applies the sunset policy, writes the standings
+/// that changed and announces their transitions.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn stand(
+    segments: &dyn SegmentStore,
+    profiles: &dyn ProfileStore,
+    publisher: &dyn EventPublisher,
+    shop: &ShopId,
+    rows: &[Row],
+    cutoffs: &Cutoffs,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Tally, NightlyError> {
+    let mut tally = Tally { profiles: rows.len() as u64, ..Tally::default() };
     let mut to_write = Vec::new();
-    for (row, score) in rows.iter().zip(scores) {
+    for row in rows {
+        let score = row.rfm.map(|input| cutoffs.score(&input));
         let state =
             SegmentState { segment: score.map(Segment::of), score, tier: Tier::of(&row.signals, now), scored_at: now };
-        *summary.tiers.entry(state.tier).or_default() += 1;
-        if sunset_due(row, sunset_after, now) && sunset(profiles, shop, &row.id, now).await? {
-            summary.sunset += 1;
+        *tally.tiers.entry(state.tier).or_default() += 1;
+        if sunset_due(row, settings.sunset_after, now) && sunset(profiles, shop, &row.id, now).await? {
+            tally.sunset += 1;
         }
         if let Some(segment) = state.segment {
-            let figures = summary.segments.entry(segment).or_default();
+            tally.customers += 1;
+            let figures = tally.segments.entry(segment).or_default();
             figures.profiles += 1;
             figures.revenue_minor = figures.revenue_minor.saturating_add(row.revenue);
-            *orders_by_segment.entry(segment).or_default() += u64::from(row.orders);
+            figures.orders += u64::from(row.orders);
         }
         if !row.current.is_some_and(|c| c.same_as(&state)) {
             to_write.push((row, state));
@@ -202,10 +305,10 @@ pub async fn run(
     for result in written {
         let (row, state, ok) = result?;
         if !ok {
-            summary.deferred += 1;
+            tally.deferred += 1;
             continue;
         }
-        summary.changed += 1;
+        tally.changed += 1;
         let (before_segment, before_tier) = (row.current.and_then(|c| c.segment), row.current.map(|c| c.tier));
         if before_segment != state.segment || before_tier.is_some_and(|t| t != state.tier) {
             transitions.push(transition(shop, &row.id, before_segment, before_tier, &state));
@@ -213,23 +316,8 @@ pub async fn run(
     }
     // Order-independent output whatever order the writes finished in.
     transitions.sort_by(|a, b| a.detail["profile"].as_str().cmp(&b.detail["profile"].as_str()));
-    let total: i64 = summary.segments.values().map(|f| f.revenue_minor).sum();
-    for (segment, figures) in &mut summary.segments {
-        figures.revenue_share = if total > 0 { figures.revenue_minor as f64 / total as f64 } else { 0.0 };
-        let orders = orders_by_segment.get(segment).copied().unwrap_or(0).max(1);
-        figures.average_order_minor = figures.revenue_minor / i64::try_from(orders).unwrap_or(i64::MAX);
-    }
-    segments.save_summary(shop, &summary).await?;
-    let mut events = transitions;
-    events.push(BusEvent {
-        source: SOURCE_SEGMENTS.to_owned(),
-        detail_type: "segments.summary".to_owned(),
-        time: now,
-        detail: serde_json::to_value(&summary).unwrap_or_default(),
-    });
-    publisher.publish(&events).await?;
-    tracing::info!(%shop, profiles = summary.profiles, changed = summary.changed, deferred = summary.deferred, "shop scored");
-    Ok(summary)
+    publisher.publish(&transitions).await?;
+    Ok(tally)
 }
 
 /// Suppresses a silent address (the sunset policy), on a fresh read; `false` if it kept
