@@ -117,10 +117,7 @@ impl LocalStack {
 
     /// The publisher on Relance's bus.
     pub fn publisher(&self) -> Result<relance::aws::EventBridgePublisher, StackError> {
-        Ok(relance::aws::EventBridgePublisher::new(
-            self.eventbridge(),
-            self.var("RELANCE_BUS")?,
-        ))
+        Ok(relance::aws::EventBridgePublisher::new(self.eventbridge(), self.var("RELANCE_BUS")?))
     }
 
     /// The Scheduler adapter as the timer and send-mail build it, on the local stack.

@@ -211,6 +211,21 @@ mod tests {
         assert_eq!(summaries.len(), 1);
         assert_eq!((summaries[0].profiles, summaries[0].customers, summaries[0].changed), (1, 1, 1));
 
+        // The samples of events/ do what the README says.
+        let before = publisher.events().len();
+        let sample: serde_json::Value =
+            serde_json::from_str(include_str!("../../../events/rfm-nightly/nightly-sharded.json")).unwrap();
+        handle(LambdaEvent::new(sample, Default::default()), &deps).await.unwrap();
+        assert_eq!(publisher.events()[before..].iter().filter(|e| e.detail_type == sharded::TASK).count(), 4);
+        let before = publisher.events().len();
+        let sample: serde_json::Value =
+            serde_json::from_str(include_str!("../../../events/rfm-nightly/segments-shard.json")).unwrap();
+        handle(LambdaEvent::new(sample, Default::default()), &deps).await.unwrap();
+        let next: Vec<Task> =
+            publisher.events()[before..].iter().map(|e| serde_json::from_value(e.detail.clone()).unwrap()).collect();
+        assert_eq!(next.len(), 1, "the only count shard merged and asked for the score pass");
+        assert_eq!(next[0].phase, sharded::Phase::Score);
+
         let foreign = serde_json::json!({"detail-type": "order.placed", "detail": {}});
         let refused = handle(LambdaEvent::new(foreign, Default::default()), &deps).await;
         assert!(matches!(refused, Err(HandleError::NotATask(_))), "{refused:?}");
