@@ -18,7 +18,7 @@ use relance::ids::{ExternalId, ProfileId, ShopId};
 use relance::ports::{Clock, EventPublisher, ProfileStore, PublishError, ScheduleError, Scheduler, StoreError};
 use relance::profile::records::CheckoutRecord;
 use relance::profile::{IdentityKey, Profile, Record, RecordKey};
-use relance::programs::checkout::{Decision, ReminderDue, StopReason, decide, first_reminder, message_key};
+use relance::programs::checkout::{Decision, ReminderDue, StopReason, decide, first_reminder, is_news, message_key};
 use relance::programs::reactivation::{self, ProgramDue, SegmentChange};
 use relance::programs::request::{DeferredMail, MailRequest};
 use relance::programs::settings::CheckoutSettings;
@@ -163,8 +163,14 @@ async fn on_event(event: &Event, deps: &Deps) -> Result<Outcome, HandleError> {
             };
             let program =
                 if matches!(event.payload, Payload::OrderPlaced(_)) { "order-confirmation" } else { "order-preparing" };
+            if !is_news(event.occurred_at, deps.clock.now()) {
+                return Ok(Outcome::Ignored { reason: "a past order (import, backfill) gets no order mail" });
+            }
             order_mail(event, program, &order.order_id, deps).await?;
             Ok(Outcome::OrderMail { program, disarmed })
+        }
+        Payload::OrderFulfilled(_) if !is_news(event.occurred_at, deps.clock.now()) => {
+            Ok(Outcome::Ignored { reason: "a past order (import, backfill) gets no order mail" })
         }
         Payload::OrderFulfilled(fulfillment) => {
             order_mail(event, "order-shipped", &fulfillment.order_id, deps).await?;
@@ -247,8 +253,12 @@ async fn arm(event: &Event, checkout: &Checkout, deps: &Deps) -> Result<Outcome,
     let Some(at) = first_reminder(&settings(deps, shop), event.occurred_at) else {
         return Ok(Outcome::Ignored { reason: "the shop's series has no step" });
     };
+    let now = deps.clock.now();
+    if !is_news(at, now) {
+        return Ok(Outcome::Ignored { reason: "the reminder was due too long ago: history, not news" });
+    }
     // A late event never arms a reminder in the past.
-    let at = at.max(deps.clock.now() + chrono::Duration::minutes(1));
+    let at = at.max(now + chrono::Duration::minutes(1));
     let due = ReminderDue {
         program: PROGRAM.to_owned(),
         shop: shop.clone(),

@@ -59,6 +59,13 @@ impl World {
         handle(schedule.payload, &self.deps).await.unwrap()
     }
 
+    /// A sample bus event happening now (orders are news, not history).
+    fn fresh(&self, name: &str) -> Value {
+        let mut event = sample(name);
+        event["detail"]["occurred_at"] = json!(self.clock.now());
+        event
+    }
+
     fn requests(&self) -> Vec<MailRequest> {
         self.publisher
             .events()
@@ -103,7 +110,7 @@ async fn an_order_disarms_the_series_and_a_late_firing_stops() {
     w.clock.advance(pending.at - w.clock.now());
 
     // The order names the checkout: the pending step is cancelled…
-    let mut order = sample("profile-update/order.placed");
+    let mut order = w.fresh("profile-update/order.placed");
     order["detail"]["payload"]["checkout_token"] = checkout["detail"]["payload"]["token"].clone();
     order["detail"]["identity"] = checkout["detail"]["identity"].clone();
     w.profile_update(&order).await;
@@ -182,9 +189,9 @@ async fn a_deferred_mail_request_is_put_back_on_the_bus_unchanged_but_for_its_ti
 #[tokio::test]
 async fn orders_request_their_transactional_mails_once_per_order_and_kind() {
     let w = world(SHOPS);
-    let placed = sample("profile-update/order.placed");
-    let paid = sample("profile-update/order.paid");
-    let fulfilled = sample("profile-update/order.fulfilled");
+    let placed = w.fresh("profile-update/order.placed");
+    let paid = w.fresh("profile-update/order.paid");
+    let fulfilled = w.fresh("profile-update/order.fulfilled");
     for event in [&placed, &placed, &paid, &fulfilled] {
         assert!(matches!(handle(event.clone(), &w.deps).await.unwrap(), Outcome::OrderMail { .. }));
     }
@@ -207,7 +214,7 @@ async fn an_order_naming_only_the_cart_cancels_that_carts_checkout_series() {
     w.profile_update(&checkout).await;
     handle(checkout.clone(), &w.deps).await.unwrap();
     assert_eq!(w.scheduler.pending().len(), 1);
-    let mut order = sample("profile-update/order.placed");
+    let mut order = w.fresh("profile-update/order.placed");
     order["detail"]["identity"] = checkout["detail"]["identity"].clone();
     order["detail"]["payload"]["checkout_token"] = Value::Null;
     order["detail"]["payload"]["cart_token"] = checkout["detail"]["payload"]["cart_token"].clone();
@@ -243,4 +250,26 @@ async fn a_customer_entering_at_risk_gets_the_reactivation_then_the_last_chance_
     order["detail"]["occurred_at"] = json!(w.clock.now() + chrono::Duration::days(1));
     w.profile_update(&order).await;
     assert_eq!(w.fire().await, Outcome::Stopped(StopReason::Ordered));
+}
+
+#[tokio::test]
+async fn history_fills_profiles_but_arms_no_reminder_and_asks_for_no_order_mail() {
+    let w = world(SHOPS);
+    // Three days later, the same checkout and orders arrive (an import, a replay).
+    w.clock.advance(chrono::Duration::days(3));
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    w.profile_update(&checkout).await;
+    w.subscribe(&checkout).await;
+    assert!(matches!(handle(checkout, &w.deps).await.unwrap(), Outcome::Ignored { .. }));
+    assert!(w.scheduler.pending().is_empty());
+    for name in ["order.placed", "order.paid", "order.fulfilled"] {
+        let mut event = sample(&format!("profile-update/{name}"));
+        event["detail"]["occurred_at"] = json!(w.clock.now() - chrono::Duration::hours(49));
+        assert!(matches!(handle(event, &w.deps).await.unwrap(), Outcome::Ignored { .. }), "{name}");
+    }
+    assert!(w.requests().is_empty());
+    // Still within Shopify's 48 hours of retries: news.
+    let mut late = sample("profile-update/order.placed");
+    late["detail"]["occurred_at"] = json!(w.clock.now() - chrono::Duration::hours(47));
+    assert!(matches!(handle(late, &w.deps).await.unwrap(), Outcome::OrderMail { .. }));
 }

@@ -62,6 +62,16 @@ pub enum Decision {
 }
 
 /// When the first reminder of a checkout is due, if one should be armed at all.
+/// How late an event may be and still act as news: Shopify retries a webhook for 48 hours.
+/// Older activity (an import, a backfill, a replayed archive) is history: it fills the
+/// profile, but no reminder or order mail is sent for it.
+pub const NEWS_WINDOW: Duration = Duration::hours(48);
+
+/// Whether something that happened at `at` is still news at `now` (see [`NEWS_WINDOW`]).
+pub fn is_news(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - at <= NEWS_WINDOW
+}
+
 pub fn first_reminder(settings: &CheckoutSettings, last_activity_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
     settings.delay(1).map(|delay| last_activity_at + delay)
 }
