@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the local CRM end to end. Starts the local stack and `cargo lambda watch`,
-# runs relance-demo against them, then stops everything it started (also on failure).
+# runs relance-demo (a simulated shop) against them, checks the report it wrote in headless
+# Chromium, then stops everything it started (also on failure).
+# RELANCE_DEMO_SEED picks another shop; RELANCE_DEMO_KEEP=1 keeps the stack up (the SES
+# emulator's viewer shows the mails) until Enter is pressed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -36,3 +39,12 @@ watch_pid=$!
 set +m
 
 cargo run --quiet -p relance-tests --bin relance-demo -- "http://127.0.0.1:$port"
+
+echo "==> opening target/demo/report.html in headless Chromium"
+infra/local/tools.sh browser
+node infra/local/report-check.mjs target/demo/report.html target/demo/report.png
+
+if [[ "${RELANCE_DEMO_KEEP:-}" == 1 ]]; then
+  grep -E '^RELANCE_SES_EMULATOR_URL=' .local/stack.env | sed 's/^RELANCE_SES_EMULATOR_URL=/==> the SES emulator viewer: /'
+  read -r -p "==> press Enter to stop the stack " _
+fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the local toolchain, only what is missing:
 #   .venv/       moto server, cargo-lambda, cfn-lint, aws-sam-cli (pinned, PyPI)
-#   .tools/npm/  aws-ses-v2-local (pinned, npm)
+#   .tools/npm/  aws-ses-v2-local, playwright-core (pinned, npm)
+#   with `browser`: Debian's chromium (apt), for the demo report's check
 # A stamp file next to each install records the pins it was made with, so a
 # re-run with everything in place costs a few file reads. Quiet unless a step
 # fails; then it prints that step's output and exits non-zero.
@@ -19,6 +20,7 @@ PY_PINS=(
 )
 NPM_PINS=(
   "aws-ses-v2-local@2.10.2"
+  "playwright-core@1.64.1"
 )
 
 die() { echo "tools.sh: $*" >&2; exit 1; }
@@ -60,7 +62,8 @@ ensure_npm_tools() {
   local stamp="$NPM_DIR/.relance-pins" want
   want="$(printf '%s\n' "${NPM_PINS[@]}")"
   if [[ -f "$stamp" && "$(<"$stamp")" == "$want" \
-        && -x "$NPM_DIR/node_modules/.bin/aws-ses-v2-local" ]]; then
+        && -x "$NPM_DIR/node_modules/.bin/aws-ses-v2-local" \
+        && -d "$NPM_DIR/node_modules/playwright-core" ]]; then
     return 0
   fi
   command -v node >/dev/null || die "node is required (20 or newer)"
@@ -72,5 +75,24 @@ ensure_npm_tools() {
   printf '%s\n' "$want" >"$stamp"
 }
 
+# Headless Chromium for the demo report's check: Debian's package (Playwright's own browser
+# download needs internet beyond the registries).
+ensure_browser() {
+  if command -v chromium >/dev/null; then
+    return 0
+  fi
+  local sudo=""
+  if [[ "$(id -u)" != 0 ]]; then
+    command -v sudo >/dev/null || die "chromium is missing; install Debian's chromium package (needs root)"
+    sudo="sudo"
+  fi
+  echo "tools.sh: installing Debian's chromium (about a minute)" >&2
+  run_quiet "apt-get update" $sudo apt-get update -qq
+  run_quiet "apt-get install chromium" env DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium
+}
+
 ensure_python_tools
 ensure_npm_tools
+if [[ "${1:-}" == "browser" ]]; then
+  ensure_browser
+fi

@@ -133,39 +133,18 @@ impl Shop {
 impl Shop {
     /// The permanent bounce SES would publish for `mail`, tagged as send-mail tags it.
     async fn bounce(&self, c: &Customer, mail: &StoredMail) {
-        let secrets = [relance::signature::Secret::new("local-unsubscribe-secret".to_owned()).unwrap()];
-        let link = header(mail, "List-Unsubscribe").trim_matches(['<', '>']).to_owned();
-        let raw = link.split_once("t=").unwrap().1;
-        let token = relance::unsubscribe::UnsubscribeToken::verify(raw, |_| Some(&secrets[..])).unwrap();
-        let key = relance::programs::checkout::message_key(
-            &token.shop,
-            &relance::ids::ExternalId::parse(&c.token).unwrap(),
-            1,
-        );
-        let tags: serde_json::Map<String, Value> =
-            relance::mail::MailTags { shop: token.shop, profile: token.profile, message: key }
-                .to_pairs()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), json!([v])))
-                .collect();
-        let detail = json!({
-            "eventType": "Bounce",
-            "bounce": { "bounceType": "Permanent", "timestamp": Utc::now() },
-            "mail": { "timestamp": Utc::now(), "messageId": mail.message_id, "destination": [c.email], "tags": tags },
-        });
-        aws_sdk_eventbridge::Client::new(&self.stack.sdk)
-            .put_events()
-            .entries(
-                aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-                    .event_bus_name("default")
-                    .source("aws.ses")
-                    .detail_type("Email Bounced")
-                    .detail(detail.to_string())
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
+        let (shop, _) = relance_tests::ses_events::recipient_of(mail, "local-unsubscribe-secret").unwrap();
+        let key =
+            relance::programs::checkout::message_key(&shop, &relance::ids::ExternalId::parse(&c.token).unwrap(), 1);
+        let entry = relance_tests::ses_events::entry(
+            mail,
+            "local-unsubscribe-secret",
+            &key,
+            relance_tests::ses_events::Signal::PermanentBounce,
+            Utc::now(),
+        )
+        .unwrap();
+        aws_sdk_eventbridge::Client::new(&self.stack.sdk).put_events().entries(entry).send().await.unwrap();
     }
 }
 

@@ -77,7 +77,7 @@ async fn a_checkout_arms_a_schedule_whose_firing_requests_the_first_reminder() {
     let mut order = sample("profile-update/order.placed");
     order["detail"]["shop"] = json!(shop);
     order["detail"]["payload"]["checkout_token"] = json!(token);
-    order["detail"]["occurred_at"] = json!(clock.now());
+    order["detail"]["occurred_at"] = json!(relance::ports::Clock::now(clock.as_ref()));
     let outcome = handle(order, &deps).await.unwrap();
     assert_eq!(outcome, Outcome::OrderMail { program: "order-confirmation", disarmed: Some(true) });
     assert!(stack.scheduler().get_schedule().group_name(&group).name(name.as_str()).send().await.is_err());

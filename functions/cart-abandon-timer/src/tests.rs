@@ -273,3 +273,19 @@ async fn history_fills_profiles_but_arms_no_reminder_and_asks_for_no_order_mail(
     late["detail"]["occurred_at"] = json!(w.clock.now() - chrono::Duration::hours(47));
     assert!(matches!(handle(late, &w.deps).await.unwrap(), Outcome::OrderMail { .. }));
 }
+
+#[tokio::test]
+async fn every_sample_of_events_is_an_input_this_function_takes() {
+    let w = world(SHOPS);
+    let dir = format!("{}/../../events/cart-abandon-timer", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".json").to_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "{names:?}");
+    for name in names {
+        let outcome = handle(sample(&format!("cart-abandon-timer/{name}")), &w.deps).await;
+        assert!(outcome.is_ok(), "{name}: {outcome:?}");
+    }
+}

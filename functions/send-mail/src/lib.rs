@@ -168,6 +168,15 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_sample_campaign_pages_its_segment() {
+        let deps = deps(Arc::new(MemoryProfileStore::default()), Arc::new(RecordingMailer::default()));
+        let request = sample("send-mail/campaign-requested");
+        let event = LambdaEvent::new(serde_json::from_value(request).unwrap(), Default::default());
+        let handled = handle(event, &deps).await.unwrap();
+        assert!(matches!(handled, Handled::Campaign(_)), "{handled:?}");
+    }
+
+    #[tokio::test]
     async fn other_events_fail_loudly() {
         let deps = deps(Arc::new(MemoryProfileStore::default()), Arc::new(RecordingMailer::default()));
         let mut request = sample("send-mail/mail-requested");
