@@ -153,7 +153,7 @@ impl Demo {
                 Channel::WooCommerce => {
                     let body = self.shop.woo_customer(index);
                     self.woo("customer.created", &format!("sim-{}-customer-{index}", self.seed), &body).await?;
-                    consents.push(self.shop.api_consent(index));
+                    consents.extend(self.shop.api_consent(index));
                 }
             }
             done += 1;
@@ -270,9 +270,11 @@ impl Demo {
         let count = |name: &str| {
             profiles.iter().filter(|p| p.segment.and_then(|s| s.segment).is_some_and(|s| s.as_str() == name)).count()
         };
-        let segment = ["cant_lose", "at_risk", "about_to_sleep", "needs_attention", "hibernating", "loyal"]
+        // The segments the reactivation program leaves alone, the most populous first.
+        let segment = ["about_to_sleep", "needs_attention", "cant_lose", "promising", "loyal"]
             .into_iter()
-            .find(|s| count(s) > 0)
+            .max_by_key(|s| count(s))
+            .filter(|s| count(s) > 0)
             .unwrap_or("champions");
         let detail = json!({
             "shop": SHOP, "campaign": format!("winback-{}", self.now.format("%Y-%m")), "segment": segment,
@@ -568,8 +570,8 @@ impl Demo {
         summary.print();
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/demo");
         std::fs::create_dir_all(&dir)?;
-        summary.path = dir.join("report.html").canonicalize().unwrap_or(dir.join("report.html"));
-        std::fs::write(&summary.path, summary.report.render()?)?;
+        std::fs::write(dir.join("report.html"), summary.report.render()?)?;
+        summary.path = dir.join("report.html").canonicalize()?;
         Ok(summary)
     }
 

@@ -233,14 +233,16 @@ impl Shop {
         }
     }
 
-    /// Generic API events: the customer's consent (for WooCommerce customers).
-    pub fn api_consent(&self, customer: usize) -> Value {
+    /// The generic-API event of a WooCommerce customer's newsletter sign-up (`None`: never
+    /// subscribed, nothing to report).
+    pub fn api_consent(&self, customer: usize) -> Option<Value> {
         let c = &self.customers[customer];
-        json!({
-            "id": format!("consent-{}", c.id), "type": "consent.changed", "occurred_at": c.signed_up_at,
-            "identity": { "email": c.email },
-            "data": { "state": if c.subscribed { "subscribed" } else { "not_subscribed" },
-                      "changed_at": c.signed_up_at, "source": "newsletter" },
+        c.subscribed.then(|| {
+            json!({
+                "id": format!("consent-{}", c.id), "type": "consent.changed", "occurred_at": c.signed_up_at,
+                "identity": { "email": c.email },
+                "data": { "state": "subscribed", "changed_at": c.signed_up_at, "source": "newsletter" },
+            })
         })
     }
 
