@@ -273,6 +273,7 @@ impl Demo {
         // The segments the reactivation program leaves alone, the most populous first.
         let segment = ["about_to_sleep", "needs_attention", "cant_lose", "promising", "loyal"]
             .into_iter()
+            .rev() // ties go to the first listed
             .max_by_key(|s| count(s))
             .filter(|s| count(s) > 0)
             .unwrap_or("champions");
