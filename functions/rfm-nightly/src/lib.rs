@@ -143,8 +143,8 @@ mod tests {
     use relance::memory::{ManualClock, MemoryProfileStore, RecordingPublisher};
     use relance::profile::service::apply_event;
 
-    #[tokio::test]
-    async fn the_sample_run_scores_every_shop_and_announces_its_summary() {
+    /// The sample order's customer, the test shops, and the day after the order.
+    async fn one_customer() -> (Deps, Arc<RecordingPublisher>) {
         let store = Arc::new(MemoryProfileStore::default());
         let publisher = Arc::new(RecordingPublisher::default());
         let order = format!("{}/../../events/profile-update/order.placed.json", env!("CARGO_MANIFEST_DIR"));
@@ -158,10 +158,16 @@ mod tests {
             segments: store.clone(),
             profiles: store.clone(),
             publisher: publisher.clone(),
-            runs: store.clone(),
+            runs: store,
             shops: Arc::new(Shops::parse(&shops).unwrap()),
             clock: Arc::new(ManualClock::at(order.occurred_at + chrono::Duration::days(1))),
         };
+        (deps, publisher)
+    }
+
+    #[tokio::test]
+    async fn the_sample_run_scores_every_shop_and_announces_its_summary() {
+        let (deps, publisher) = one_customer().await;
         let sample = include_str!("../../../events/rfm-nightly/nightly.json");
         let event = LambdaEvent::new(serde_json::from_str(sample).unwrap(), lambda_runtime::Context::default());
         let summaries = handle(event, &deps).await.unwrap();
@@ -174,23 +180,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_split_run_comes_back_through_the_bus_as_tasks_and_ends_in_the_summary() {
-        let store = Arc::new(MemoryProfileStore::default());
-        let publisher = Arc::new(RecordingPublisher::default());
-        let order = format!("{}/../../events/profile-update/order.placed.json", env!("CARGO_MANIFEST_DIR"));
-        let order: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(order).unwrap()).unwrap();
-        let order: relance::events::Event = serde_json::from_value(order["detail"].clone()).unwrap();
-        apply_event(store.as_ref(), publisher.as_ref(), &order).await.unwrap();
-        let shops =
-            std::fs::read_to_string(format!("{}/../../tests/fixtures/shops.local.json", env!("CARGO_MANIFEST_DIR")))
-                .unwrap();
-        let deps = Deps {
-            segments: store.clone(),
-            profiles: store.clone(),
-            publisher: publisher.clone(),
-            runs: store.clone(),
-            shops: Arc::new(Shops::parse(&shops).unwrap()),
-            clock: Arc::new(ManualClock::at(order.occurred_at + chrono::Duration::days(1))),
-        };
+        let (deps, publisher) = one_customer().await;
         let start = serde_json::json!({"run": "nightly", "shards": 3});
         assert!(handle(LambdaEvent::new(start, Default::default()), &deps).await.unwrap().is_empty());
         let mut delivered = 0;
