@@ -173,7 +173,7 @@ impl Demo {
             done += 1;
             progress(done, total, "deliveries");
         }
-        println!();
+        end_progress();
         Ok(())
     }
 
@@ -200,7 +200,7 @@ impl Demo {
             }
             progress(n + 1, self.shop.checkouts.len(), "checkouts");
         }
-        println!();
+        end_progress();
         Ok(())
     }
 
@@ -681,9 +681,15 @@ fn step(what: &str) {
     println!("==> {what}");
 }
 
+/// A counter redrawn in place on a terminal; in a log, a line every 50 and at the end.
 fn progress(done: usize, total: usize, what: &str) {
-    print!("\r    {done}/{total} {what}");
-    let _ = std::io::stdout().flush();
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        print!("\r    {done}/{total} {what}");
+        let _ = std::io::stdout().flush();
+    } else if done.is_multiple_of(50) || done == total {
+        println!("    {done}/{total} {what}");
+    }
 }
 
 async fn wait_for_health(http: &reqwest::Client, base: &str) -> Result<(), Error> {
@@ -694,5 +700,13 @@ async fn wait_for_health(http: &reqwest::Client, base: &str) -> Result<(), Error
             _ if started.elapsed() > FIRST_BUILD_WAIT => return Err(format!("{base}/health did not answer").into()),
             _ => tokio::time::sleep(Wait::from_secs(1)).await,
         }
+    }
+}
+
+/// Ends a counter [`progress`] drew in place.
+fn end_progress() {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        println!();
     }
 }
