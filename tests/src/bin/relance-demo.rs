@@ -238,6 +238,9 @@ impl Demo {
             events.put_events().set_entries(Some(entries)).send().await?;
             returned.push(n);
         }
+        // A click, then the order: platforms stamp orders to the second, so the order must
+        // come at least a second after the reminder to read as placed after it.
+        tokio::time::sleep(Wait::from_millis(1_100)).await;
         for &n in &returned {
             self.place(n).await?;
         }
