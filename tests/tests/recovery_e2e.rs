@@ -124,8 +124,10 @@ impl Shop {
         body["customer"]["email"] = json!(c.email);
         body["checkout_token"] = json!(c.token);
         body["cart_token"] = json!(format!("cart{}", c.token));
-        body["created_at"] = json!(self.now + Duration::minutes(10));
-        body["updated_at"] = json!(self.now + Duration::minutes(10));
+        // Shopify's order time is `processed_at` (the fixture's is from 2025: history).
+        for key in ["created_at", "updated_at", "processed_at"] {
+            body[key] = json!(self.now + Duration::minutes(10));
+        }
         body
     }
 }
