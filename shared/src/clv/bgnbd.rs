@@ -55,13 +55,14 @@ impl BgNbd {
         c / (a - 1.0) * (1.0 - tail) * logistic_complement(self.log_dropout_odds(h))
     }
 
-    /// The time by which one purchase is expected (`None` if not within `horizon`).
-    pub fn time_to_next_purchase(&self, h: &History, horizon: f64) -> Option<f64> {
+    /// The time by which one purchase is expected (`None` if not within `horizon`), to
+    /// within `resolution` (a bisection: the expectation grows with time).
+    pub fn time_to_next_purchase(&self, h: &History, horizon: f64, resolution: f64) -> Option<f64> {
         if self.expected_purchases(h, horizon) < 1.0 {
             return None;
         }
         let (mut lo, mut hi) = (0.0, horizon);
-        for _ in 0..60 {
+        while hi - lo > resolution {
             let mid = 0.5 * (lo + hi);
             if self.expected_purchases(h, mid) < 1.0 { lo = mid } else { hi = mid }
         }
@@ -73,9 +74,36 @@ impl BgNbd {
     /// is the mean negative log-likelihood plus `penalty · (r² + α² + a² + b²)`.
     pub fn fit(histories: &[(History, f64)], penalty: f64) -> Result<(BgNbd, usize), super::ClvError> {
         let total: f64 = histories.iter().map(|(_, w)| w).sum();
+        // The log-gamma terms depend on the repeat count only: computed once per distinct
+        // count and evaluation, not once per history.
+        let mut counts: Vec<f64> = histories.iter().map(|(h, _)| h.repeat).collect();
+        counts.sort_by(f64::total_cmp);
+        counts.dedup();
+        let slot: Vec<usize> = histories.iter().map(|(h, _)| counts.partition_point(|c| *c < h.repeat)).collect();
         let objective = |log: &[f64]| {
             let p = BgNbd { r: log[0].exp(), alpha: log[1].exp(), a: log[2].exp(), b: log[3].exp() };
-            let ll: f64 = histories.iter().map(|(h, w)| w * p.log_likelihood(h)).sum();
+            let (ln_alpha, ln_a) = (p.alpha.ln(), p.a.ln());
+            let by_count: Vec<(f64, f64)> = counts
+                .iter()
+                .map(|&x| {
+                    let gammas =
+                        ln_gamma(p.r + x) - ln_gamma(p.r) + p.r * ln_alpha + ln_gamma(p.a + p.b) + ln_gamma(p.b + x)
+                            - ln_gamma(p.b)
+                            - ln_gamma(p.a + p.b + x);
+                    let dropout = if x > 0.0 { ln_a - (p.b + x - 1.0).ln() } else { f64::NEG_INFINITY };
+                    (gammas, dropout)
+                })
+                .collect();
+            let ll: f64 = histories
+                .iter()
+                .zip(&slot)
+                .map(|((h, w), &k)| {
+                    let (gammas, dropout) = by_count[k];
+                    let stayed = -(p.r + h.repeat) * (p.alpha + h.age).ln();
+                    let left = dropout - (p.r + h.repeat) * (p.alpha + h.recency).ln();
+                    w * (gammas + log_add_exp(stayed, left))
+                })
+                .sum();
             -ll / total + penalty * (p.r * p.r + p.alpha * p.alpha + p.a * p.a + p.b * p.b)
         };
         let minimum = nelder_mead(&objective, &[0.0; 4]);
