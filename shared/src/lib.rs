@@ -6,6 +6,7 @@
 //! implements them on DynamoDB, EventBridge, EventBridge Scheduler and SES v2.
 
 pub mod bus;
+pub mod clv;
 pub mod config;
 pub mod events;
 pub mod html;

@@ -16,6 +16,9 @@ async fn main() -> Result<(), Error> {
         (env.required(vars::TABLE), env.required(vars::BUS), env.required(vars::SHOPS_SECRET_ARN));
     let target = ScheduleTarget::from_env(&mut env);
     env.finish()?;
+    // A broken program definition stops the function here, before any event, with the
+    // file, program and step at fault.
+    relance::programs::catalogue().map_err(|e| e.to_string())?;
     let sdk = relance::aws::load_sdk_config().await;
     let shops = load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), &secret).await?;
     let deps = Arc::new(Deps {

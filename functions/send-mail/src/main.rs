@@ -22,6 +22,9 @@ async fn main() -> Result<(), Error> {
     // Deferred mail comes back through the timer, like a reminder.
     let target = ScheduleTarget::from_env(&mut env);
     env.finish()?;
+    // A broken program definition stops the function here, before any event, with the
+    // file, program and step at fault.
+    relance::programs::catalogue().map_err(|e| e.to_string())?;
     let sdk = relance::aws::load_sdk_config().await;
     let shops = load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), &secret).await?;
     let store = Arc::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));

@@ -53,7 +53,7 @@ pub enum StopReason {
 pub enum Decision {
     Send {
         step: u32,
-        template: &'static str,
+        template: String,
         discount: Option<String>,
         /// The next step and when it is due, if the series goes on.
         next: Option<(u32, DateTime<Utc>)>,
@@ -122,7 +122,8 @@ pub fn decide(
         Some(content @ Content::Branch { .. }) => content.template(profile, checkout.started_at, now),
         Some(Content::Template(template)) => template,
         None => return Decision::Stop(StopReason::SeriesComplete),
-    };
+    }
+    .to_owned();
     let next = settings
         .delay(step + 1)
         .filter(|_| allowed(step + 1))
@@ -213,7 +214,7 @@ mod tests {
         else {
             panic!("{:?}", run(Some(&p), Some(&c), 1))
         };
-        assert_eq!((template, at), ("abandoned-checkout", t0() + Duration::hours(24)));
+        assert_eq!((template.as_str(), at), ("abandoned-checkout", t0() + Duration::hours(24)));
         let Decision::Send { discount, next, .. } = run(Some(&p), Some(&c), 3) else { panic!("step 3") };
         assert_eq!((discount.as_deref(), next), (Some("MERCI10"), None));
         assert_eq!(run(Some(&p), Some(&c), 4), Decision::Stop(StopReason::SeriesComplete));

@@ -3,13 +3,15 @@
 //! A [`Program`] names its trigger, its steps (delay, template or a conditional branch, a
 //! discount or not), whether its mail is marketing or transactional, and the exit
 //! conditions re-checked before every step. The seed programs every source asks for are
-//! entries of [`catalogue`]; the functions run programs through the pure decisions in
-//! [`checkout`] (and, as they land, the others), so adding a program or changing a delay is
-//! an edit of data. Shops tune them per shop with [`settings::ProgramSettings`].
+//! files of `shared/programs/` ([`definition`]), read into [`catalogue`]; the functions run
+//! programs through the pure decisions in [`checkout`] (and, as they land, the others), so
+//! adding a program or changing a delay is an edit of a file. Shops tune them per shop with
+//! [`settings::ProgramSettings`].
 
 pub mod attribution;
 pub mod campaign;
 pub mod checkout;
+pub mod definition;
 pub mod gate;
 pub mod reactivation;
 pub mod request;
@@ -22,7 +24,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 /// What starts a program for a profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// `checkout.started` / `checkout.updated` with a reachable customer.
@@ -35,7 +37,7 @@ pub enum Trigger {
     /// `profile.created` by a signup.
     SignedUp,
     /// A nightly segment transition into the named RFM segment.
-    SegmentEntered(&'static str),
+    SegmentEntered(String),
     /// The nightly run, for programs that pick their audience from the profile.
     Nightly,
     /// A new yearly edition of a product someone bought is on sale.
@@ -75,18 +77,18 @@ impl Condition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Content {
-    Template(&'static str),
+    Template(String),
     /// The conditional scenario: one template if `when` holds at send time, another if not.
     Branch {
         when: Condition,
-        then: &'static str,
-        otherwise: &'static str,
+        then: String,
+        otherwise: String,
     },
 }
 
 impl Content {
     /// The template to send now.
-    pub fn template(&self, profile: &Profile, started_at: DateTime<Utc>, now: DateTime<Utc>) -> &'static str {
+    pub fn template(&self, profile: &Profile, started_at: DateTime<Utc>, now: DateTime<Utc>) -> &str {
         match self {
             Content::Template(template) => template,
             Content::Branch { when, then, otherwise } => {
@@ -117,6 +119,8 @@ pub enum Exit {
     Ordered,
     /// The checkout's lines were emptied.
     CheckoutEmptied,
+    /// The order the program is about was refunded or cancelled.
+    Refunded,
     /// Marketing consent was withdrawn (or never given, beyond the shop's allowance).
     Unsubscribed,
     /// The address hard-bounced or complained.
@@ -126,117 +130,26 @@ pub enum Exit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Program {
     /// Stable id: in schedule payloads, mail requests, message records, UTM campaigns.
-    pub id: &'static str,
+    pub id: String,
     pub trigger: Trigger,
     pub kind: MailKind,
     pub steps: Vec<Step>,
     pub exits: Vec<Exit>,
 }
 
-fn step(hours: i64, template: &'static str) -> Step {
-    Step { delay: Duration::hours(hours), content: Content::Template(template), discount: false }
+static CATALOGUE: std::sync::LazyLock<Result<Vec<Program>, definition::DefinitionError>> =
+    std::sync::LazyLock::new(definition::load_embedded);
+
+/// The programs of this build ([`definition::EMBEDDED`]), read once per process. The
+/// functions call it at cold start, so a broken definition stops them before any event
+/// (and `cargo test` checks every definition before that).
+pub fn catalogue() -> Result<&'static [Program], &'static definition::DefinitionError> {
+    CATALOGUE.as_ref().map(Vec::as_slice)
 }
 
-/// The seed programs. Delays here are the defaults; [`settings::ProgramSettings`] overrides
-/// the abandoned-checkout series per shop.
-pub fn catalogue() -> Vec<Program> {
-    let marketing_exits = vec![Exit::Unsubscribed, Exit::Suppressed];
-    vec![
-        // SPECS: Published figures — a first reminder within the hour beats a next-day one,
-        // and a three-mail series beats a single mail.
-        Program {
-            id: "abandoned-checkout",
-            trigger: Trigger::CheckoutStarted,
-            kind: MailKind::Marketing,
-            steps: vec![
-                step(1, "abandoned-checkout"),
-                step(24, "abandoned-checkout"),
-                Step { discount: true, ..step(72, "abandoned-checkout") },
-            ],
-            exits: vec![Exit::Ordered, Exit::CheckoutEmptied, Exit::Unsubscribed, Exit::Suppressed],
-        },
-        Program {
-            id: "order-confirmation",
-            trigger: Trigger::OrderPlaced,
-            kind: MailKind::Transactional,
-            steps: vec![step(0, "order-confirmation")],
-            exits: vec![Exit::Suppressed],
-        },
-        Program {
-            id: "order-preparing",
-            trigger: Trigger::OrderPaid,
-            kind: MailKind::Transactional,
-            steps: vec![step(0, "order-preparing")],
-            exits: vec![Exit::Suppressed],
-        },
-        Program {
-            id: "order-shipped",
-            trigger: Trigger::OrderFulfilled,
-            kind: MailKind::Transactional,
-            steps: vec![step(0, "order-shipped")],
-            exits: vec![Exit::Suppressed],
-        },
-        Program {
-            id: "review-request",
-            trigger: Trigger::OrderDelivered,
-            kind: MailKind::Marketing,
-            steps: vec![step(24 * 7, "review-request")],
-            exits: marketing_exits.clone(),
-        },
-        Program {
-            id: "welcome",
-            trigger: Trigger::SignedUp,
-            kind: MailKind::Marketing,
-            steps: vec![step(24 * 7, "welcome")],
-            exits: vec![Exit::Ordered, Exit::Unsubscribed, Exit::Suppressed],
-        },
-        Program {
-            id: "visits-scenario",
-            trigger: Trigger::SignedUp,
-            kind: MailKind::Marketing,
-            steps: vec![Step {
-                delay: Duration::days(14),
-                content: Content::Branch {
-                    when: Condition::All(vec![
-                        Condition::VisitedAtLeast { visits: 3, within_days: 30 },
-                        Condition::Not(Box::new(Condition::OrderedSince)),
-                    ]),
-                    then: "scenario-a",
-                    otherwise: "scenario-b",
-                },
-                discount: false,
-            }],
-            exits: marketing_exits.clone(),
-        },
-        Program {
-            id: "affinity",
-            trigger: Trigger::Nightly,
-            kind: MailKind::Marketing,
-            steps: vec![step(0, "affinity")],
-            exits: marketing_exits.clone(),
-        },
-        Program {
-            id: "yearly-edition",
-            trigger: Trigger::NewEdition,
-            kind: MailKind::Marketing,
-            steps: vec![step(0, "yearly-edition")],
-            exits: marketing_exits.clone(),
-        },
-        Program {
-            id: "reactivation",
-            trigger: Trigger::SegmentEntered("at_risk"),
-            kind: MailKind::Marketing,
-            steps: vec![step(0, "reactivation"), Step { discount: true, ..step(24 * 7, "reactivation") }],
-            exits: vec![Exit::Ordered, Exit::Unsubscribed, Exit::Suppressed],
-        },
-    ]
-}
-
-/// A program of the catalogue by id. The catalogue is built once per process: functions
-/// look programs up on every event.
+/// A program of the catalogue by id.
 pub fn program(id: &str) -> Option<&'static Program> {
-    static CATALOGUE: std::sync::LazyLock<Vec<Program>> = std::sync::LazyLock::new(catalogue);
-    CATALOGUE.iter().find(|p| p.id == id)
+    catalogue().ok()?.iter().find(|p| p.id == id)
 }
 
 #[cfg(test)]
@@ -245,8 +158,8 @@ mod tests {
 
     #[test]
     fn every_seed_program_is_an_entry_with_a_unique_id_and_steps_in_delay_order() {
-        let programs = catalogue();
-        let mut ids: Vec<&str> = programs.iter().map(|p| p.id).collect();
+        let programs = catalogue().unwrap_or_else(|e| panic!("{e}"));
+        let mut ids: Vec<&str> = programs.iter().map(|p| p.id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), programs.len());
@@ -264,7 +177,7 @@ mod tests {
         ] {
             assert!(program(seed).is_some(), "{seed}");
         }
-        for p in &programs {
+        for p in programs {
             assert!(!p.steps.is_empty(), "{}", p.id);
             assert!(p.steps.windows(2).all(|w| w[0].delay <= w[1].delay), "{}", p.id);
             // Transactional mail is never stopped by marketing consent.
