@@ -68,8 +68,13 @@ async fn a_campaign_to_two_thousand_members_mails_each_consenting_one_once() {
         if n % 3 == 2 {
             profile.record_mail(relance::profile::MailSignal::HardBounce, stamp.clone());
         }
-        let standing =
-            SegmentState { segment: Some(Segment::AtRisk), score: None, tier: Tier::SemiActive, scored_at: now };
+        let standing = SegmentState {
+            segment: Some(Segment::AtRisk),
+            score: None,
+            tier: Tier::SemiActive,
+            scored_at: now,
+            outlook: None,
+        };
         profile.segment = Some(standing);
         store.save(&profile, Version::NEW).await.unwrap();
         if n % 3 == 0 {

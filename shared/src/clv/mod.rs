@@ -35,7 +35,7 @@ pub struct History {
 }
 
 /// What a profile contributes: its orders' span, count and mean value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     pub first_order: DateTime<Utc>,
     pub last_order: DateTime<Utc>,
@@ -114,6 +114,9 @@ pub struct Model {
     /// Customers the fit saw, and how many distinct histories they had.
     pub customers: usize,
     pub distinct_histories: usize,
+    /// The 12-month value (minor units) that puts a customer in the top 1, 5, 10 and 20 %,
+    /// from the fitted customers' own predictions.
+    pub top_value: Vec<(u8, i64)>,
 }
 
 /// Customers with the same history count once, weighted: the likelihood of ten million
@@ -154,7 +157,7 @@ pub fn fit(customers: &[Customer], now: DateTime<Utc>, settings: FitSettings) ->
     let spends: Vec<((f64, f64), f64)> = spends.into_values().collect();
     let (purchases, _) = BgNbd::fit(&histories, settings.penalty)?;
     let (spend, _) = GammaGamma::fit(&spends, settings.penalty)?;
-    Ok(Model {
+    let mut model = Model {
         purchases,
         spend,
         unit: settings.unit,
@@ -162,12 +165,25 @@ pub fn fit(customers: &[Customer], now: DateTime<Utc>, settings: FitSettings) ->
         fitted_at: now,
         customers: customers.len(),
         distinct_histories: histories.len(),
-    })
+        top_value: Vec::new(),
+    };
+    let values: Vec<i64> = customers.iter().step_by(stride).map(|c| model.value_12m(c, now)).collect();
+    model.top_value =
+        TOP_PERCENTS.iter().filter_map(|&p| Some((p, top_value_threshold(&values, u32::from(p))?))).collect();
+    Ok(model)
 }
+
+/// The value tiers a prediction names ([`Prediction::value_top_percent`]).
+pub const TOP_PERCENTS: [u8; 4] = [1, 5, 10, 20];
+
+/// A customer is lapsing when their expected next order is this late…
+pub const LAPSING_OVERDUE: Duration = Duration::days(30);
+/// …and they are less likely than this to be active: the reactivation's model-based entry.
+pub const LAPSING_P_ACTIVE: f64 = 0.5;
 
 /// One customer's outlook, rounded so that "written only when changed" is an equality:
 /// probabilities to 3 decimals, expected orders to 2, money to minor units, dates to days.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prediction {
     /// P(active) in thousandths.
     pub p_active_milli: u16,
@@ -178,6 +194,10 @@ pub struct Prediction {
     pub value_12m: Money,
     /// When one more order is expected, if within three years.
     pub next_order_by: Option<chrono::NaiveDate>,
+    /// The smallest of 1, 5, 10, 20 whose top-percent of the shop by 12-month value holds
+    /// this customer (a VIP campaign's "top 10 %"); `None` below the top fifth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_top_percent: Option<u8>,
 }
 
 impl Prediction {
@@ -191,15 +211,28 @@ impl Prediction {
         let by = self.next_order_by?.and_hms_opt(0, 0, 0)?.and_utc();
         (now > by).then(|| now - by)
     }
+
+    /// Expected to have ordered a month ago and probably gone: the reactivation's
+    /// model-based entry, beside the RFM segments.
+    pub fn is_lapsing(&self, now: DateTime<Utc>) -> bool {
+        self.p_active() < LAPSING_P_ACTIVE && self.overdue_by(now).is_some_and(|late| late >= LAPSING_OVERDUE)
+    }
 }
 
 impl Model {
+    /// Expected value over the next 12 months, in minor units.
+    fn value_12m(&self, customer: &Customer, now: DateTime<Utc>) -> i64 {
+        let h = customer.history(now, self.unit);
+        let orders = self.purchases.expected_purchases(&h, self.unit_of_days(365.0));
+        let m = customer.mean_order_minor as f64 / 100.0;
+        (orders * self.spend.expected_order_value(h.repeat, m) * 100.0).round() as i64
+    }
+
     pub fn predict(&self, customer: &Customer, now: DateTime<Utc>) -> Prediction {
         let h = customer.history(now, self.unit);
         let per_days = |days: f64| self.purchases.expected_purchases(&h, self.unit_of_days(days));
         let orders_365 = per_days(365.0);
-        let m = customer.mean_order_minor as f64 / 100.0;
-        let value = orders_365 * self.spend.expected_order_value(h.repeat, m);
+        let value = self.value_12m(customer, now);
         let next = self
             .purchases
             .time_to_next_purchase(&h, self.unit_of_days(3.0 * 365.0), self.unit_of_days(1.0))
@@ -210,8 +243,9 @@ impl Model {
             orders_30d_centi: centi(per_days(30.0)),
             orders_90d_centi: centi(per_days(90.0)),
             orders_365d_centi: centi(orders_365),
-            value_12m: Money::from_minor((value * 100.0).round() as i64, self.currency),
+            value_12m: Money::from_minor(value, self.currency),
             next_order_by: next.map(|at| at.date_naive()),
+            value_top_percent: self.top_value.iter().find(|(_, at_least)| value >= *at_least).map(|(p, _)| *p),
         }
     }
 

@@ -139,6 +139,10 @@ fn a_shop_is_fitted_from_its_customers_and_each_gets_a_rounded_outlook() {
     );
     assert!(outlook.value_12m.minor() > 0 && outlook.value_12m.currency() == eur);
     assert!(outlook.next_order_by.is_some());
+    assert_eq!(outlook.value_top_percent, Some(1), "the heaviest buyer is in the top 1 %");
+    let tiers: Vec<u8> = model.top_value.iter().map(|(p, _)| *p).collect();
+    assert_eq!(tiers, [1, 5, 10, 20]);
+    assert!(model.top_value.windows(2).all(|w| w[0].1 >= w[1].1));
     assert_eq!(model.predict(heavy, now), outlook, "rounded: the same twice");
 
     let few = &customers[..20];
@@ -157,13 +161,12 @@ fn the_top_decile_threshold_keeps_ties_and_the_overdue_order_is_measured() {
         orders_365d_centi: 0,
         value_12m: Money::from_minor(0, Currency::parse("EUR").unwrap()),
         next_order_by: chrono::NaiveDate::from_ymd_opt(2026, 10, 1),
+        value_top_percent: None,
     };
     let now = Utc.with_ymd_and_hms(2026, 11, 5, 0, 0, 0).unwrap();
     assert_eq!(prediction.overdue_by(now), Some(Duration::days(35)));
-    assert!(
-        prediction.overdue_by(now) > Some(Duration::days(30)) && prediction.p_active() < 0.5,
-        "a reactivation case"
-    );
+    assert!(prediction.is_lapsing(now), "a reactivation case");
+    assert!(!prediction.is_lapsing(now - Duration::days(10)), "only 25 days late");
 }
 
 proptest! {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 pub const CAMPAIGN_REQUESTED: &str = "campaign.requested";
 
 /// The `detail` of `campaign.requested`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Campaign {
     pub shop: ShopId,
@@ -36,12 +36,39 @@ pub struct Campaign {
     pub locales: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_code: Option<String>,
+    /// Narrower audience by predicted value ([`crate::clv`]); members without an outlook
+    /// are left out when it is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlook: Option<OutlookFilter>,
     /// Mails per second at most (the SES quota's share for campaigns); 10 by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_per_second: Option<u32>,
     /// Where a continued campaign resumes (set by send-mail itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+/// Conditions on a member's predicted value, all that are set must hold: `{"top_value_percent":
+/// 10}` is a VIP campaign, `{"lapsing": true}` a win-back of those the model expects back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutlookFilter {
+    /// In the top 1, 5, 10 or 20 % of the shop by 12-month value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_value_percent: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_active_below: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lapsing: Option<bool>,
+}
+
+impl OutlookFilter {
+    pub fn admits(&self, outlook: Option<&crate::clv::Prediction>, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let Some(outlook) = outlook else { return false };
+        self.top_value_percent.is_none_or(|p| outlook.value_top_percent.is_some_and(|mine| mine <= p))
+            && self.p_active_below.is_none_or(|below| outlook.p_active() < below)
+            && self.lapsing.is_none_or(|want| outlook.is_lapsing(now) == want)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +125,12 @@ pub async fn run_campaign(
                     progress.skipped += 1;
                     continue;
                 }
+            }
+            if let Some(filter) = &campaign.outlook
+                && !filter.admits(profile.segment.as_ref().and_then(|s| s.outlook.as_ref()), clock.now())
+            {
+                progress.skipped += 1;
+                continue;
             }
             let request = MailRequest {
                 shop: campaign.shop.clone(),
@@ -184,8 +217,13 @@ mod tests {
         };
         p.consent = state.map(|state| Lww::new(ConsentDecision { state, source: "shopify".into() }, stamp));
         let segment = if n % 10 == 9 { Segment::Champions } else { Segment::AtRisk };
-        p.segment =
-            Some(SegmentState { segment: Some(segment), score: None, tier: Tier::SemiActive, scored_at: now() });
+        p.segment = Some(SegmentState {
+            segment: Some(segment),
+            score: None,
+            tier: Tier::SemiActive,
+            scored_at: now(),
+            outlook: None,
+        });
         p
     }
 
@@ -254,6 +292,7 @@ mod tests {
             segment: Segment::AtRisk,
             template: "reactivation".into(),
             locales: vec![],
+            outlook: None,
             discount_code: Some("REVIENS".into()),
             rate_per_second: Some(1_000_000),
             cursor: None,
@@ -302,5 +341,32 @@ mod tests {
         let bad = Campaign { campaign: "no spaces please".into(), ..campaign() };
         let error = run_campaign(&w.mailing(), &w.store, &w.clock, &bad, Duration::ZERO).await.unwrap_err();
         assert!(matches!(error, CampaignError::Id(_)));
+    }
+
+    #[test]
+    fn an_outlook_filter_admits_the_top_decile_or_the_lapsing() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 23, 2, 0, 0).unwrap();
+        let outlook = |top: Option<u8>, p_active_milli: u16, overdue_days: i64| crate::clv::Prediction {
+            p_active_milli,
+            orders_30d_centi: 10,
+            orders_90d_centi: 30,
+            orders_365d_centi: 120,
+            value_12m: crate::money::Money::from_minor(12_000, crate::money::Currency::parse("EUR").unwrap()),
+            next_order_by: Some((now - chrono::Duration::days(overdue_days)).date_naive()),
+            value_top_percent: top,
+        };
+        let vip = OutlookFilter { top_value_percent: Some(10), ..OutlookFilter::default() };
+        assert!(vip.admits(Some(&outlook(Some(5), 900, -3)), now));
+        assert!(vip.admits(Some(&outlook(Some(10), 900, -3)), now));
+        assert!(!vip.admits(Some(&outlook(Some(20), 900, -3)), now));
+        assert!(!vip.admits(Some(&outlook(None, 900, -3)), now));
+        assert!(!vip.admits(None, now), "no outlook, not in");
+        let winback = OutlookFilter { lapsing: Some(true), ..OutlookFilter::default() };
+        assert!(winback.admits(Some(&outlook(None, 300, 45)), now));
+        assert!(!winback.admits(Some(&outlook(None, 300, 10)), now), "not late enough");
+        assert!(!winback.admits(Some(&outlook(None, 700, 45)), now), "probably still active");
+        let filter: OutlookFilter =
+            serde_json::from_str(r#"{"top_value_percent": 10, "p_active_below": 0.5}"#).unwrap();
+        assert_eq!(filter.p_active_below, Some(0.5));
     }
 }

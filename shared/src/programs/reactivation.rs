@@ -27,17 +27,25 @@ pub struct SegmentChange {
     #[serde(default)]
     pub from_tier: Option<Tier>,
     pub tier: Tier,
+    /// The value model's view ([`crate::clv::Prediction::is_lapsing`]): the expected next
+    /// order a month late and P(active) under ½. Absent for shops without a model.
+    #[serde(default)]
+    pub from_lapsing: Option<bool>,
+    #[serde(default)]
+    pub lapsing: bool,
 }
 
 const SLIPPING: [Segment; 2] = [Segment::AtRisk, Segment::Hibernating];
 
 impl SegmentChange {
-    /// Entering At risk or Hibernating, or falling into the inactive tier.
+    /// Entering At risk or Hibernating, falling into the inactive tier, or starting to lapse
+    /// by the value model.
     pub fn starts_reactivation(&self) -> bool {
         let entered =
             self.to.is_some_and(|to| SLIPPING.contains(&to)) && !self.from.is_some_and(|f| SLIPPING.contains(&f));
         let went_quiet = self.tier == Tier::Inactive && self.from_tier.is_some_and(|t| t != Tier::Inactive);
-        entered || went_quiet
+        let lapsed = self.lapsing && self.from_lapsing == Some(false);
+        entered || went_quiet || lapsed
     }
 }
 
@@ -107,6 +115,8 @@ mod tests {
             to,
             from_tier,
             tier,
+            from_lapsing: None,
+            lapsing: false,
         }
     }
 
@@ -118,6 +128,21 @@ mod tests {
         assert!(!change(Some(AtRisk), Some(Hibernating), None, Tier::SemiActive).starts_reactivation(), "already in");
         assert!(change(Some(Loyal), Some(Loyal), Some(Tier::SemiActive), Tier::Inactive).starts_reactivation());
         assert!(!change(Some(Loyal), Some(Champions), Some(Tier::Active), Tier::Active).starts_reactivation());
+        // The value model's entry: a loyal customer whose expected order is a month late.
+        let lapsing = SegmentChange {
+            from_lapsing: Some(false),
+            lapsing: true,
+            ..change(Some(Loyal), Some(Loyal), Some(Tier::SemiActive), Tier::SemiActive)
+        };
+        assert!(lapsing.starts_reactivation());
+        assert!(
+            !SegmentChange { from_lapsing: Some(true), ..lapsing.clone() }.starts_reactivation(),
+            "already lapsing"
+        );
+        assert!(
+            !SegmentChange { from_lapsing: None, ..lapsing }.starts_reactivation(),
+            "a first outlook is not a change"
+        );
     }
 
     #[test]

@@ -93,12 +93,16 @@ pub struct SegmentState {
     pub score: Option<rfm::RfmScore>,
     pub tier: Tier,
     pub scored_at: DateTime<Utc>,
+    /// Predicted value ([`crate::clv`]): for customers of a shop with enough history to fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlook: Option<crate::clv::Prediction>,
 }
 
 impl SegmentState {
     /// The same standing, whenever it was computed: what decides whether to write it back.
+    /// The outlook is rounded, so it changes when a figure a reader sees changes.
     pub fn same_as(&self, other: &SegmentState) -> bool {
-        (self.segment, self.score, self.tier) == (other.segment, other.score, other.tier)
+        (self.segment, self.score, self.tier, self.outlook) == (other.segment, other.score, other.tier, other.outlook)
     }
 }
 

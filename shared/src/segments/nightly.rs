@@ -71,6 +71,8 @@ pub(crate) struct Row {
     current: Option<SegmentState>,
     last_chance_at: Option<DateTime<Utc>>,
     suppressed: bool,
+    /// The order history the value prediction reads (customers only).
+    pub(crate) customer: Option<crate::clv::Customer>,
 }
 
 fn row(profile: &Profile, version: Version, currency: Option<Currency>, monetary: Monetary, now: DateTime<Utc>) -> Row {
@@ -110,6 +112,15 @@ fn row(profile: &Profile, version: Version, currency: Option<Currency>, monetary
         current: profile.segment,
         last_chance_at: e.last_chance_at,
         suppressed: profile.suppression.is_some(),
+        customer: match (stats.first_order_at, stats.last_order_at, currency) {
+            (Some(first), Some(last), Some(c)) if stats.orders > 0 => Some(crate::clv::Customer {
+                first_order: first,
+                last_order: last,
+                orders: stats.orders,
+                mean_order_minor: stats.average_order.get(&c).copied().unwrap_or(0),
+            }),
+            _ => None,
+        },
     }
 }
 
@@ -232,10 +243,34 @@ pub async fn run(
         }
     }
     let cutoffs = distribution(&rows).cutoffs();
-    let tally = stand(segments, profiles, publisher, shop, &rows, &cutoffs, &settings, now).await?;
+    let customers: Vec<crate::clv::Customer> = rows.iter().filter_map(|r| r.customer).collect();
+    let model = value_model(shop, &customers, &settings, now);
+    let tally = stand(segments, profiles, publisher, shop, &rows, &cutoffs, model.as_ref(), &settings, now).await?;
     let summary = tally.summary(shop, settings.currency, now);
     announce(segments, publisher, &summary).await?;
     Ok(summary)
+}
+
+/// The shop's value model, when its history allows one (else the standings carry no
+/// outlook, and the reason is logged: a young shop is not an error).
+pub(crate) fn value_model(
+    shop: &ShopId,
+    customers: &[crate::clv::Customer],
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Option<crate::clv::Model> {
+    let currency = settings.currency.or_else(|| Currency::parse("EUR").ok())?;
+    let fit_settings = crate::clv::FitSettings { unit: crate::clv::TimeUnit::Days, penalty: 0.0, currency };
+    match crate::clv::fit(customers, now, fit_settings) {
+        Ok(model) => {
+            tracing::info!(%shop, customers = model.customers, histories = model.distinct_histories, "value model fitted");
+            Some(model)
+        }
+        Err(error) => {
+            tracing::info!(%shop, %error, "no value model tonight");
+            None
+        }
+    }
 }
 
 /// Keeps the summary and puts it on the bus.
@@ -267,6 +302,7 @@ pub(crate) async fn stand(
     shop: &ShopId,
     rows: &[Row],
     cutoffs: &Cutoffs,
+    model: Option<&crate::clv::Model>,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Tally, NightlyError> {
@@ -274,8 +310,13 @@ pub(crate) async fn stand(
     let mut to_write = Vec::new();
     for row in rows {
         let score = row.rfm.map(|input| cutoffs.score(&input));
-        let state =
-            SegmentState { segment: score.map(Segment::of), score, tier: Tier::of(&row.signals, now), scored_at: now };
+        let state = SegmentState {
+            segment: score.map(Segment::of),
+            score,
+            tier: Tier::of(&row.signals, now),
+            scored_at: now,
+            outlook: model.zip(row.customer).map(|(model, customer)| model.predict(&customer, now)),
+        };
         *tally.tiers.entry(state.tier).or_default() += 1;
         if sunset_due(row, settings.sunset_after, now) && sunset(profiles, shop, &row.id, now).await? {
             tally.sunset += 1;
@@ -310,8 +351,13 @@ pub(crate) async fn stand(
         }
         tally.changed += 1;
         let (before_segment, before_tier) = (row.current.and_then(|c| c.segment), row.current.map(|c| c.tier));
-        if before_segment != state.segment || before_tier.is_some_and(|t| t != state.tier) {
-            transitions.push(transition(shop, &row.id, before_segment, before_tier, &state));
+        let lapsing = |s: &SegmentState| s.outlook.is_some_and(|o| o.is_lapsing(now));
+        let before_lapsing = row.current.as_ref().map(lapsing);
+        if before_segment != state.segment
+            || before_tier.is_some_and(|t| t != state.tier)
+            || before_lapsing.is_some_and(|l| l != lapsing(&state))
+        {
+            transitions.push(transition(shop, &row.id, before_segment, before_tier, before_lapsing, &state));
         }
     }
     // Order-independent output whatever order the writes finished in.
@@ -380,15 +426,18 @@ fn transition(
     id: &ProfileId,
     from: Option<Segment>,
     from_tier: Option<Tier>,
+    from_lapsing: Option<bool>,
     state: &SegmentState,
 ) -> BusEvent {
+    let lapsing = state.outlook.is_some_and(|o| o.is_lapsing(state.scored_at));
     BusEvent {
         source: SOURCE_SEGMENTS.to_owned(),
         detail_type: "segment.changed".to_owned(),
         time: state.scored_at,
         detail: serde_json::json!({
             "shop": shop, "profile": id, "from": from, "to": state.segment, "score": state.score,
-            "from_tier": from_tier, "tier": state.tier,
+            "from_tier": from_tier, "tier": state.tier, "from_lapsing": from_lapsing, "lapsing": lapsing,
+            "outlook": state.outlook,
         }),
     }
 }
@@ -454,6 +503,12 @@ mod tests {
         assert!((share - 1.0).abs() < 1e-9, "{share}");
         let stored = store.profiles(&ShopId::parse("demo").unwrap());
         assert!(stored.iter().all(|p| p.segment.is_some()));
+        // The shop has history enough for a value model: every customer has an outlook,
+        // written with the standing; people who never ordered have none.
+        let outlooks = stored.iter().filter(|p| p.segment.is_some_and(|s| s.outlook.is_some())).count();
+        assert_eq!(outlooks, 120);
+        let outlook = stored[0].segment.and_then(|s| s.outlook).unwrap();
+        assert!(outlook.p_active() > 0.0 && outlook.value_12m.minor() >= 0, "{outlook:?}");
         assert_eq!(stored.iter().filter(|p| p.segment.is_some_and(|s| s.segment.is_none())).count(), 5);
         let transitions = publisher.events().iter().filter(|e| e.detail_type == "segment.changed").count();
         assert_eq!(transitions, 120, "non-customers have no segment to change");

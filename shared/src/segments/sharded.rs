@@ -15,8 +15,11 @@
 //! the counted distribution (their new values take the score of the nearest counted one).
 
 use super::distribution::{Cutoffs, Distribution};
-use super::nightly::{NightlyError, Row, Settings, Summary, Tally, announce, distribution, rows_of, stand};
+use super::nightly::{
+    NightlyError, Row, Settings, Summary, Tally, announce, distribution, rows_of, stand, value_model,
+};
 use crate::bus::{BusEvent, SOURCE_SEGMENTS};
+use crate::clv::Customer;
 use crate::ids::ShopId;
 use crate::ports::{EventPublisher, ProfileStore, RunStore, SegmentStore, Shard, StoreError};
 use chrono::{DateTime, Duration, Utc};
@@ -44,6 +47,21 @@ impl Phase {
             Phase::Score => "score",
         }
     }
+}
+
+/// What a count worker hands on for a shop: its distribution, and a sample of its customers
+/// for the value model.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Counted {
+    distribution: Distribution,
+    sample: Vec<Customer>,
+}
+
+/// What the score workers receive for a shop.
+#[derive(Debug, Serialize, Deserialize)]
+struct Scoring {
+    cutoffs: Cutoffs,
+    model: Option<crate::clv::Model>,
 }
 
 /// One worker's task: which run, which phase, which shard.
@@ -95,30 +113,49 @@ pub async fn work(workers: &Workers<'_>, task: &Task) -> Result<Vec<Summary>, Ni
     let name = format!("{}/{:06}", task.phase.as_str(), task.shard.index);
     match task.phase {
         Phase::Count => {
-            let counted: BTreeMap<&ShopId, Distribution> =
-                rows.iter().map(|(shop, rows)| (*shop, distribution(rows))).collect();
+            // Each shard's share of the value model's sample (crate::clv::MAX_FIT_CUSTOMERS
+            // in all), taken evenly through its customers.
+            let share = (crate::clv::MAX_FIT_CUSTOMERS / task.shard.of.max(1) as usize).max(1);
+            let counted: BTreeMap<&ShopId, Counted> = rows
+                .iter()
+                .map(|(shop, rows)| {
+                    let customers: Vec<Customer> = rows.iter().filter_map(|r| r.customer).collect();
+                    let stride = customers.len().div_ceil(share).max(1);
+                    let sample = customers.into_iter().step_by(stride).collect();
+                    (*shop, Counted { distribution: distribution(rows), sample })
+                })
+                .collect();
             runs.put_part(&task.run, &name, &encode(&counted)?, expires_at).await?;
             if runs.finish(&task.run, "count", task.shard.index, expires_at).await? < task.shard.of {
                 return Ok(Vec::new());
             }
-            let mut merged: BTreeMap<ShopId, Distribution> = BTreeMap::new();
-            for part in decode_parts::<BTreeMap<ShopId, Distribution>>(runs, &task.run, "count/").await? {
+            let mut merged: BTreeMap<ShopId, Counted> = BTreeMap::new();
+            for part in decode_parts::<BTreeMap<ShopId, Counted>>(runs, &task.run, "count/").await? {
                 for (shop, counted) in part {
-                    merged.entry(shop).or_default().merge(counted);
+                    let mine = merged.entry(shop).or_default();
+                    mine.distribution.merge(counted.distribution);
+                    mine.sample.extend(counted.sample);
                 }
             }
-            let cutoffs: BTreeMap<ShopId, Cutoffs> = merged.iter().map(|(s, d)| (s.clone(), d.cutoffs())).collect();
+            let cutoffs: BTreeMap<ShopId, Scoring> = merged
+                .iter()
+                .map(|(shop, counted)| {
+                    let settings = workers.shops.get(shop).copied().unwrap_or_default();
+                    let model = value_model(shop, &counted.sample, &settings, task.at);
+                    (shop.clone(), Scoring { cutoffs: counted.distribution.cutoffs(), model })
+                })
+                .collect();
             runs.put_part(&task.run, "cutoffs", &encode(&cutoffs)?, expires_at).await?;
             workers.publisher.publish(&tasks(&task.run, Phase::Score, task.shard.of, task.at)).await?;
             tracing::info!(run = %task.run, shards = task.shard.of, shops = cutoffs.len(), "distributions merged");
             Ok(Vec::new())
         }
         Phase::Score => {
-            let cutoffs: BTreeMap<ShopId, Cutoffs> = decode_parts(runs, &task.run, "cutoffs")
+            let cutoffs: BTreeMap<ShopId, Scoring> = decode_parts(runs, &task.run, "cutoffs")
                 .await?
                 .pop()
                 .ok_or(StoreError::Corrupt { entity: "run cutoffs", source: "missing".into() })?;
-            let none = Distribution::default().cutoffs();
+            let none = Scoring { cutoffs: Distribution::default().cutoffs(), model: None };
             let mut tallies: BTreeMap<&ShopId, Tally> = BTreeMap::new();
             for (shop, rows) in &rows {
                 let settings = &workers.shops[*shop];
@@ -129,7 +166,8 @@ pub async fn work(workers: &Workers<'_>, task: &Task) -> Result<Vec<Summary>, Ni
                     workers.publisher,
                     shop,
                     rows,
-                    shop_cutoffs,
+                    &shop_cutoffs.cutoffs,
+                    shop_cutoffs.model.as_ref(),
                     settings,
                     task.at,
                 )
