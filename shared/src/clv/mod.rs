@@ -223,16 +223,19 @@ impl Model {
     /// Expected value over the next 12 months, in minor units.
     fn value_12m(&self, customer: &Customer, now: DateTime<Utc>) -> i64 {
         let h = customer.history(now, self.unit);
-        let orders = self.purchases.expected_purchases(&h, self.unit_of_days(365.0));
+        self.value_of(customer, &h, self.purchases.expected_purchases(&h, self.unit_of_days(365.0)))
+    }
+
+    fn value_of(&self, customer: &Customer, h: &History, orders_365: f64) -> i64 {
         let m = customer.mean_order_minor as f64 / 100.0;
-        (orders * self.spend.expected_order_value(h.repeat, m) * 100.0).round() as i64
+        (orders_365 * self.spend.expected_order_value(h.repeat, m) * 100.0).round() as i64
     }
 
     pub fn predict(&self, customer: &Customer, now: DateTime<Utc>) -> Prediction {
         let h = customer.history(now, self.unit);
         let per_days = |days: f64| self.purchases.expected_purchases(&h, self.unit_of_days(days));
         let orders_365 = per_days(365.0);
-        let value = self.value_12m(customer, now);
+        let value = self.value_of(customer, &h, orders_365);
         let next = self
             .purchases
             .time_to_next_purchase(&h, self.unit_of_days(3.0 * 365.0), self.unit_of_days(1.0))
