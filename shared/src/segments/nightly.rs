@@ -252,14 +252,19 @@ pub async fn run(
 }
 
 /// The shop's value model, when its history allows one (else the standings carry no
-/// outlook, and the reason is logged: a young shop is not an error).
+/// outlook, and the reason is logged: a young shop is not an error). Values are in the
+/// shop's currency: a shop that names none gets no model (its customers' values would mix
+/// currencies).
 pub(crate) fn value_model(
     shop: &ShopId,
     customers: &[crate::clv::Customer],
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Option<crate::clv::Model> {
-    let currency = settings.currency.or_else(|| Currency::parse("EUR").ok())?;
+    let Some(currency) = settings.currency else {
+        tracing::info!(%shop, "no value model: the shops document names no currency for the shop");
+        return None;
+    };
     let fit_settings = crate::clv::FitSettings { unit: crate::clv::TimeUnit::Days, penalty: 0.0, currency };
     match crate::clv::fit(customers, now, fit_settings) {
         Ok(model) => {
