@@ -42,16 +42,23 @@ impl BgNbd {
         logistic_complement(self.log_dropout_odds(h))
     }
 
-    /// Expected purchases in the next `t` time units (equation 10), with the
-    /// hypergeometric term in its Euler-transformed form: ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x,
-    /// b+x; a+b+x−1; z) = (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z), z = t/(α+T+t), whose
-    /// series has small parameters whatever x.
+    /// Expected purchases in the next `t` time units (equation 10). Its hypergeometric term
+    /// ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z), z = t/(α+T+t), is summed in whichever
+    /// of two equal forms has the series that shrinks from its first terms: as written when
+    /// a + b is large beside x (a shop whose dropout is nearly the same for everyone), or
+    /// Euler-transformed, (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z), when x is large (a heavy
+    /// buyer, whose untransformed terms would grow to e^hundreds first).
     pub fn expected_purchases(&self, h: &History, t: f64) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
         let x = h.repeat;
         let z = t / (alpha + h.age + t);
         let c = a + b + x - 1.0;
-        let tail = (1.0 - z).powf(a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z);
+        let (direct, euler) = (((r + x) * (b + x) / c).abs(), ((a + b - 1.0 - r) * (a - 1.0) / c).abs());
+        let tail = if direct <= euler {
+            ((r + x) * (1.0 - z).ln()).exp() * hyp2f1(r + x, b + x, c, z)
+        } else {
+            ((a - 1.0) * (1.0 - z).ln()).exp() * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+        };
         c / (a - 1.0) * (1.0 - tail) * logistic_complement(self.log_dropout_odds(h))
     }
 

@@ -248,7 +248,10 @@ impl Model {
             orders_365d_centi: centi(orders_365),
             value_12m: Money::from_minor(value, self.currency),
             next_order_by: next.map(|at| at.date_naive()),
-            value_top_percent: self.top_value.iter().find(|(_, at_least)| value >= *at_least).map(|(p, _)| *p),
+            // A tier is for customers expected to spend: with all values 0 nobody is "top".
+            value_top_percent: (value > 0)
+                .then(|| self.top_value.iter().find(|(_, at_least)| value >= *at_least).map(|(p, _)| *p))
+                .flatten(),
         }
     }
 

@@ -491,6 +491,16 @@ impl Demo {
                 grid[usize::from(score.r.clamp(1, 5) - 1)][usize::from(score.f.clamp(1, 5) - 1)] += 1;
             }
         }
+        // Predicted value, as rfm-nightly wrote it with the standings (shops with history
+        // enough for a model).
+        let outlooks: Vec<relance::clv::Prediction> =
+            profiles.iter().filter_map(|p| p.segment.and_then(|s| s.outlook)).collect();
+        let mut predicted: BTreeMap<String, i64> = BTreeMap::new();
+        for outlook in &outlooks {
+            *predicted.entry(outlook.value_12m.currency().to_string()).or_default() += outlook.value_12m.minor();
+        }
+        let lapsing = outlooks.iter().filter(|o| o.is_lapsing(Utc::now())).count();
+        let top_decile = outlooks.iter().filter(|o| o.value_top_percent.is_some_and(|p| p <= 10)).count();
         let shares = self.revenue_shares().await.unwrap_or_default();
         let mails = sent_mails(self.stack.var("RELANCE_SES_EMULATOR_URL")?).await?;
 
@@ -561,12 +571,20 @@ impl Demo {
                         .join(", "),
                 ),
                 ("mails sent".into(), mails.len().to_string()),
+                ("customers with a value outlook".into(), outlooks.len().to_string()),
+                (
+                    "predicted value, next 12 months".into(),
+                    predicted.iter().map(|(c, v)| format!("{c} {}", money(*v))).collect::<Vec<_>>().join(", "),
+                ),
+                ("top 10 % by predicted value".into(), top_decile.to_string()),
+                ("lapsing (next order a month late)".into(), lapsing.to_string()),
                 ("run time".into(), format!("{:.0} s", started.elapsed().as_secs_f64())),
             ],
             programs: per_program.iter().map(|(p, (sent, _, _))| (p.clone(), *sent)).collect(),
             segments: segments.clone(),
             recovered: recovered_count,
             refused: self.ingested.refused,
+            outlooks: outlooks.len(),
             path: PathBuf::new(),
             report,
         };
@@ -632,6 +650,7 @@ struct Summary {
     segments: BTreeMap<String, u64>,
     recovered: u64,
     refused: usize,
+    outlooks: usize,
     path: PathBuf,
     report: Report,
 }
@@ -675,6 +694,9 @@ impl Summary {
         }
         if self.segments.is_empty() {
             return Err("rfm-nightly filed nobody in a segment".into());
+        }
+        if self.outlooks == 0 {
+            return Err("rfm-nightly wrote no value outlook".into());
         }
         Ok(())
     }
