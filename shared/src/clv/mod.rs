@@ -63,6 +63,14 @@ impl TimeUnit {
         }
     }
 
+    /// `days` in this unit.
+    fn units_of_days(self, days: f64) -> f64 {
+        match self {
+            TimeUnit::Days => days,
+            TimeUnit::Weeks => days / 7.0,
+        }
+    }
+
     fn days(self, units: f64) -> f64 {
         match self {
             TimeUnit::Days => units,
@@ -223,7 +231,7 @@ impl Model {
     /// Expected value over the next 12 months, in minor units.
     fn value_12m(&self, customer: &Customer, now: DateTime<Utc>) -> i64 {
         let h = customer.history(now, self.unit);
-        self.value_of(customer, &h, self.purchases.expected_purchases(&h, self.unit_of_days(365.0)))
+        self.value_of(customer, &h, self.purchases.expected_purchases(&h, self.unit.units_of_days(365.0)))
     }
 
     fn value_of(&self, customer: &Customer, h: &History, orders_365: f64) -> i64 {
@@ -233,12 +241,12 @@ impl Model {
 
     pub fn predict(&self, customer: &Customer, now: DateTime<Utc>) -> Prediction {
         let h = customer.history(now, self.unit);
-        let per_days = |days: f64| self.purchases.expected_purchases(&h, self.unit_of_days(days));
+        let per_days = |days: f64| self.purchases.expected_purchases(&h, self.unit.units_of_days(days));
         let orders_365 = per_days(365.0);
         let value = self.value_of(customer, &h, orders_365);
         let next = self
             .purchases
-            .time_to_next_purchase(&h, self.unit_of_days(3.0 * 365.0), self.unit_of_days(1.0))
+            .time_to_next_purchase(&h, self.unit.units_of_days(3.0 * 365.0), self.unit.units_of_days(1.0))
             .map(|units| now + Duration::seconds((self.unit.days(units) * 86_400.0) as i64));
         let centi = |v: f64| (v * 100.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;
         Prediction {
@@ -252,13 +260,6 @@ impl Model {
             value_top_percent: (value > 0)
                 .then(|| self.top_value.iter().find(|(_, at_least)| value >= *at_least).map(|(p, _)| *p))
                 .flatten(),
-        }
-    }
-
-    fn unit_of_days(&self, days: f64) -> f64 {
-        match self.unit {
-            TimeUnit::Days => days,
-            TimeUnit::Weeks => days / 7.0,
         }
     }
 }

@@ -110,7 +110,6 @@ pub async fn work(workers: &Workers<'_>, task: &Task) -> Result<Vec<Summary>, Ni
     let rows = read_shard(workers, task).await?;
     let expires_at = task.at + KEEP_PARTS;
     let runs = workers.runs;
-    let name = format!("{}/{:06}", task.phase.as_str(), task.shard.index);
     match task.phase {
         Phase::Count => {
             // Each shard's share of the value model's sample (crate::clv::MAX_FIT_CUSTOMERS
@@ -125,8 +124,7 @@ pub async fn work(workers: &Workers<'_>, task: &Task) -> Result<Vec<Summary>, Ni
                     (*shop, Counted { distribution: distribution(rows), sample })
                 })
                 .collect();
-            runs.put_part(&task.run, &name, &encode(&counted)?, expires_at).await?;
-            if runs.finish(&task.run, "count", task.shard.index, expires_at).await? < task.shard.of {
+            if !hand_on(runs, task, &encode(&counted)?).await? {
                 return Ok(Vec::new());
             }
             let mut merged: BTreeMap<ShopId, Counted> = BTreeMap::new();
@@ -174,8 +172,7 @@ pub async fn work(workers: &Workers<'_>, task: &Task) -> Result<Vec<Summary>, Ni
                 .await?;
                 tallies.insert(shop, tally);
             }
-            runs.put_part(&task.run, &name, &encode(&tallies)?, expires_at).await?;
-            if runs.finish(&task.run, "score", task.shard.index, expires_at).await? < task.shard.of {
+            if !hand_on(runs, task, &encode(&tallies)?).await? {
                 return Ok(Vec::new());
             }
             let mut merged: BTreeMap<ShopId, Tally> = BTreeMap::new();
@@ -194,6 +191,15 @@ pub async fn work(workers: &Workers<'_>, task: &Task) -> Result<Vec<Summary>, Ni
             Ok(summaries)
         }
     }
+}
+
+/// Stores this shard's part of its phase and marks the shard finished; `true` when it was
+/// the phase's last, whose worker goes on to merge.
+async fn hand_on(runs: &dyn RunStore, task: &Task, part: &[u8]) -> Result<bool, NightlyError> {
+    let expires_at = task.at + KEEP_PARTS;
+    let phase = task.phase.as_str();
+    runs.put_part(&task.run, &format!("{phase}/{:06}", task.shard.index), part, expires_at).await?;
+    Ok(runs.finish(&task.run, phase, task.shard.index, expires_at).await? >= task.shard.of)
 }
 
 /// The shard's profiles of the shops served, as scoring rows per shop.
