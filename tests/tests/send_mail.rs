@@ -100,6 +100,7 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
         order: None,
         discount_code: None,
         campaign: None,
+        products: Vec::new(),
         requested_at: now,
     };
 

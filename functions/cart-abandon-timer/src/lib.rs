@@ -19,10 +19,12 @@ use relance::ports::{Clock, EventPublisher, ProfileStore, PublishError, Schedule
 use relance::profile::records::CheckoutRecord;
 use relance::profile::{IdentityKey, Profile, Record, RecordKey};
 use relance::programs::checkout::{Decision, ReminderDue, StopReason, decide, first_reminder, is_news, message_key};
-use relance::programs::reactivation::{self, ProgramDue, SegmentChange};
+use relance::programs::engine::{self, Advance, ProgramDue, Stopped};
+use relance::programs::gate::{zone_named, zone_of};
+use relance::programs::reactivation::{self, SegmentChange};
 use relance::programs::request::{DeferredMail, MailRequest};
 use relance::programs::settings::CheckoutSettings;
-use relance::programs::{Content, program};
+use relance::programs::{Facts, catalogue, program};
 use relance::schedule::{OneTimeSchedule, ScheduleName};
 use relance::shops::Shops;
 use std::sync::Arc;
@@ -51,8 +53,19 @@ pub enum HandleError {
     #[error(transparent)]
     Publish(#[from] PublishError),
     #[error("program {0} is not in the catalogue")]
-    NoProgram(&'static str),
+    NoProgram(String),
+    /// A program step for a customer profile-update has not filed yet: Lambda retries.
+    #[error("the program's customer is not filed yet")]
+    NotFiledYet,
 }
+
+/// Programs with a runner of their own: the checkout series (one per checkout, shop-tuned
+/// delays) and the order mails, requested the moment the order arrives. The engine runs
+/// every other definition.
+const DEDICATED: [&str; 4] = [PROGRAM, "order-confirmation", "order-preparing", "order-shipped"];
+
+/// How long a program step waits for profile-update to file its customer before it gives up.
+const FILING_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
 /// What became of an input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +85,18 @@ pub enum Outcome {
         next: Option<(u32, DateTime<Utc>)>,
     },
     Stopped(StopReason),
+    /// A program run ended ([`engine::advance`]).
+    Ended(Stopped),
+    /// A program step was put off: a branch into a later step, or an open ticket.
+    Waiting {
+        step: u32,
+        at: DateTime<Utc>,
+        paused: bool,
+    },
+    /// Program runs this event started (their first steps armed).
+    Started {
+        programs: Vec<String>,
+    },
     /// A deferred mail request was put back on the bus.
     Redelivered,
     /// A transactional order mail was requested; `disarmed` tells whether the order's
@@ -107,14 +132,7 @@ pub async fn handle(input: serde_json::Value, deps: &Deps) -> Result<Outcome, Ha
             if !change.starts_reactivation() {
                 return Ok(Outcome::Ignored { reason: "no program starts on this transition" });
             }
-            let due = ProgramDue {
-                program: reactivation::PROGRAM.to_owned(),
-                shop: change.shop,
-                profile: change.profile,
-                step: 1,
-                started_at: deps.clock.now(),
-            };
-            program_step(&due, deps).await?
+            program_step(&reactivation::episode(&change, deps.clock.now()), deps).await?
         }
         Input::Bus(envelope) => {
             if envelope.source != SOURCE_INGEST {
@@ -124,7 +142,12 @@ pub async fn handle(input: serde_json::Value, deps: &Deps) -> Result<Outcome, Ha
                 });
             }
             let event: Event = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
-            on_event(&event, deps).await?
+            let outcome = on_event(&event, deps).await?;
+            let programs = start_programs(&event, deps).await?;
+            match outcome {
+                Outcome::Ignored { .. } if !programs.is_empty() => Outcome::Started { programs },
+                outcome => outcome,
+            }
         }
     };
     tracing::info!(?outcome, "handled");
@@ -212,9 +235,9 @@ async fn order_mail(
     order: &ExternalId,
     deps: &Deps,
 ) -> Result<(), HandleError> {
-    let program = program(program_id).ok_or(HandleError::NoProgram(program_id))?;
-    let Some(Content::Template(template)) = program.steps.first().map(|s| s.content.clone()) else {
-        return Err(HandleError::NoProgram(program_id));
+    let program = program(program_id).ok_or_else(|| HandleError::NoProgram(program_id.to_owned()))?;
+    let Some(template) = program.steps.first().and_then(|s| s.template()) else {
+        return Err(HandleError::NoProgram(program_id.to_owned()));
     };
     let mut identity = event.identity.clone();
     identity.profile = None;
@@ -231,6 +254,7 @@ async fn order_mail(
         order: Some(order.clone()),
         discount_code: None,
         campaign: None,
+        products: Vec::new(),
         requested_at: deps.clock.now(),
     };
     deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;
@@ -291,32 +315,97 @@ impl SecondPrecision for DateTime<Utc> {
     }
 }
 
-/// A step of a profile program (reactivation): re-read, stop if an exit holds, request the
-/// step's mail, arm the next.
-async fn program_step(due: &ProgramDue, deps: &Deps) -> Result<Outcome, HandleError> {
+/// Starts the run of every engine program `event` triggers: arms its first step (never
+/// sooner than a minute, so profile-update has filed the event when it is due). A repeated
+/// trigger re-arms the same schedule, so a run starts once per occasion.
+async fn start_programs(event: &Event, deps: &Deps) -> Result<Vec<String>, HandleError> {
+    let Ok(programs) = catalogue() else { return Ok(Vec::new()) };
     let now = deps.clock.now();
-    let profile = match relance::profile::service::locate(deps.store.as_ref(), &due.shop, &due.profile).await? {
+    let shop = deps.shops.get(&event.shop);
+    let zone = zone_named(shop.and_then(|s| s.time_zone.as_deref()));
+    let mut started = Vec::new();
+    for program in programs.iter().filter(|p| !DEDICATED.contains(&p.id.as_str())) {
+        if shop.is_some_and(|s| !s.programs.journey(&program.id).enabled) {
+            continue;
+        }
+        let Some((due, at)) = engine::start(program, event, zone, now) else { continue };
+        arm_step(deps, &due, due.schedule_name(), at).await?;
+        started.push(program.id.clone());
+    }
+    Ok(started)
+}
+
+async fn arm_step(deps: &Deps, due: &ProgramDue, name: ScheduleName, at: DateTime<Utc>) -> Result<(), HandleError> {
+    let payload = serde_json::to_value(due).map_err(HandleError::Malformed)?;
+    let at = at.max(deps.clock.now() + chrono::Duration::minutes(1)).with_nanosecond_zero();
+    deps.scheduler.upsert(&OneTimeSchedule { name, at, payload }).await?;
+    Ok(())
+}
+
+/// The profile a run is for: the one named (or what it was merged into), else the owner of
+/// the first key its trigger named.
+async fn profile_of_run(deps: &Deps, due: &ProgramDue) -> Result<Option<Profile>, HandleError> {
+    let id = match &due.profile {
+        Some(named) => relance::profile::service::locate(deps.store.as_ref(), &due.shop, named).await?,
+        None => {
+            let mut found = None;
+            for key in IdentityKey::all(&due.identity) {
+                if let Some(owner) = deps.store.find_identity(&due.shop, &key).await? {
+                    found = Some(owner);
+                    break;
+                }
+            }
+            found
+        }
+    };
+    Ok(match id {
         Some(id) => deps.store.load(&due.shop, &id).await?.map(|v| v.value),
         None => None,
-    };
-    let Some(profile) = profile else { return Ok(Outcome::Stopped(StopReason::NoProfile)) };
-    if reactivation::ordered_since(&profile, due.started_at) {
-        return Ok(Outcome::Stopped(StopReason::Ordered));
+    })
+}
+
+/// A due step of an engine program: re-read the customer and their records, let the engine
+/// decide, then publish the mail request and arm what comes next.
+async fn program_step(due: &ProgramDue, deps: &Deps) -> Result<Outcome, HandleError> {
+    let program = program(&due.program).ok_or_else(|| HandleError::NoProgram(due.program.clone()))?;
+    let now = deps.clock.now();
+    let profile = profile_of_run(deps, due).await?;
+    if profile.is_none() && due.profile.is_none() && now - due.started_at < FILING_GRACE {
+        return Err(HandleError::NotFiledYet);
     }
-    let settings = deps.shops.get(&due.shop).map(|s| s.programs.reactivation.clone()).unwrap_or_default();
-    let Some(request) =
-        reactivation::request(&ProgramDue { profile: profile.id.clone(), ..due.clone() }, &settings, now)
-    else {
-        return Ok(Outcome::Stopped(StopReason::SeriesComplete));
+    let records = match &profile {
+        Some(profile) => deps.store.records(&due.shop, &profile.id).await?,
+        None => Vec::new(),
     };
-    deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;
-    let next = reactivation::next(due);
-    if let Some((next_due, at)) = &next {
-        let payload = serde_json::to_value(next_due).map_err(HandleError::Malformed)?;
-        let at = (*at).max(now + chrono::Duration::minutes(1)).with_nanosecond_zero();
-        deps.scheduler.upsert(&OneTimeSchedule { name: next_due.schedule_name(), at, payload }).await?;
+    let shop = deps.shops.get(&due.shop);
+    let settings = shop.map(|s| s.programs.journey(&program.id)).unwrap_or_default();
+    let shop_zone = shop.and_then(|s| s.time_zone.as_deref());
+    let zone = profile.as_ref().map_or_else(|| zone_named(shop_zone), |p| zone_of(p, shop_zone));
+    let facts = profile.as_ref().map(|profile| Facts {
+        profile,
+        records: &records,
+        started_at: due.started_at,
+        order: due.order.as_ref(),
+        now,
+    });
+    match engine::advance(program, due, facts.as_ref(), &settings, zone, now) {
+        Advance::Mail { request, next } => {
+            deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;
+            if let Some((next_due, at)) = &next {
+                arm_step(deps, next_due, next_due.schedule_name(), *at).await?;
+            }
+            Ok(Outcome::Requested { step: request.step, next: next.map(|(d, at)| (d.step, at)) })
+        }
+        Advance::Arm { due: next, at, paused } => {
+            let name = if paused { next.pause_name(now) } else { next.schedule_name() };
+            arm_step(deps, &next, name, at).await?;
+            Ok(Outcome::Waiting { step: next.step, at, paused })
+        }
+        Advance::Stop(reason) => {
+            tracing::info!(shop = %due.shop, program = %due.program, step = due.step, ?reason, "program stopped");
+            Ok(Outcome::Ended(reason))
+        }
     }
-    Ok(Outcome::Requested { step: due.step, next: next.map(|(d, at)| (d.step, at)) })
 }
 
 /// The profile the reminder's customer has now, by the keys the checkout gave.
@@ -342,7 +431,7 @@ async fn checkout_of(
 }
 
 async fn remind(due: &ReminderDue, deps: &Deps) -> Result<Outcome, HandleError> {
-    let program = program(PROGRAM).ok_or(HandleError::NoProgram(PROGRAM))?;
+    let program = program(PROGRAM).ok_or_else(|| HandleError::NoProgram(PROGRAM.to_owned()))?;
     let now = deps.clock.now();
     let profile = profile_of(deps, due).await?;
     let checkout = match &profile {
@@ -368,6 +457,7 @@ async fn remind(due: &ReminderDue, deps: &Deps) -> Result<Outcome, HandleError> 
         order: None,
         discount_code: discount,
         campaign: None,
+        products: Vec::new(),
         requested_at: now,
     };
     deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;

@@ -1,6 +1,7 @@
 use super::*;
 use relance::memory::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingPublisher};
 use relance::profile::service::apply_event;
+use relance::programs::Exit;
 use serde_json::{Value, json};
 
 /// The sample checkout (Shopify `checkouts/create`, Bob, checkout token in the sample).
@@ -178,6 +179,7 @@ async fn a_deferred_mail_request_is_put_back_on_the_bus_unchanged_but_for_its_ti
         order: None,
         discount_code: None,
         campaign: None,
+        products: Vec::new(),
         requested_at: w.clock.now() - chrono::Duration::hours(9),
     };
     let payload = serde_json::to_value(relance::programs::request::DeferredMail { deferred: request.clone() }).unwrap();
@@ -249,7 +251,7 @@ async fn a_customer_entering_at_risk_gets_the_reactivation_then_the_last_chance_
     order["detail"]["identity"] = checkout["detail"]["identity"].clone();
     order["detail"]["occurred_at"] = json!(w.clock.now() + chrono::Duration::days(1));
     w.profile_update(&order).await;
-    assert_eq!(w.fire().await, Outcome::Stopped(StopReason::Ordered));
+    assert_eq!(w.fire().await, Outcome::Ended(Stopped::Exit(Exit::Ordered)));
 }
 
 #[tokio::test]
@@ -287,5 +289,88 @@ async fn every_sample_of_events_is_an_input_this_function_takes() {
     for name in names {
         let outcome = handle(sample(&format!("cart-abandon-timer/{name}")), &w.deps).await;
         assert!(outcome.is_ok(), "{name}: {outcome:?}");
+    }
+}
+
+/// A canonical event on the bus, about the customer of the checkout sample.
+fn bus(w: &World, id: &str, payload: Value) -> Value {
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    json!({ "version": "0", "id": id, "detail-type": payload["type"], "source": "relance.ingest", "account": "1",
+        "time": w.clock.now(), "region": "us-east-1", "resources": [],
+        "detail": { "schema_version": 1, "id": id, "shop": "demo.myshopify.com", "platform": "api",
+            "occurred_at": w.clock.now(), "received_at": w.clock.now(),
+            "identity": checkout["detail"]["identity"], "payload": payload } })
+}
+
+#[tokio::test]
+async fn a_delivery_starts_the_delivered_mail_and_a_review_request_a_week_later_paused_by_an_open_ticket() {
+    let w = world(
+        r#"{"shops": [{"id": "demo.myshopify.com", "time_zone": "Europe/Paris",
+            "programs": {"journeys": {"review-request": {"discount_code": "MERCI10"}}}}]}"#,
+    );
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    w.profile_update(&checkout).await;
+    w.subscribe(&checkout).await;
+    let placed = bus(
+        &w,
+        "o1",
+        json!({ "type": "order.placed", "order_id": "501", "line_items": [],
+        "total": { "minor": 4200, "currency": "EUR" } }),
+    );
+    w.profile_update(&placed).await;
+    let delivered = bus(&w, "d1", json!({ "type": "order.delivered", "order_id": "501", "status": "delivered" }));
+    w.profile_update(&delivered).await;
+    let Outcome::Started { programs } = handle(delivered.clone(), &w.deps).await.unwrap() else { panic!() };
+    assert_eq!(programs, ["order-delivered", "review-request"]);
+    // Delivered twice: still two runs, each armed once.
+    handle(delivered, &w.deps).await.unwrap();
+    assert_eq!(w.scheduler.pending().len(), 2);
+
+    // The earliest first: the delivered mail, a minute later.
+    let mut pending = w.scheduler.pending();
+    pending.sort_by_key(|s| std::cmp::Reverse(s.at));
+    let first = pending.pop().unwrap();
+    w.scheduler.delete(&first.name).await.unwrap();
+    assert!(matches!(handle(first.payload, &w.deps).await.unwrap(), Outcome::Requested { step: 1, next: None }));
+    let delivered_mail = w.requests().pop().unwrap();
+    assert_eq!(
+        (delivered_mail.program.as_str(), delivered_mail.kind),
+        ("order-delivered", relance::mail::MailKind::Transactional)
+    );
+
+    // A ticket opens before the review request is due: it waits a day, then goes once closed.
+    let opened = bus(&w, "t1", json!({ "type": "support.interaction", "ticket_id": "T-9", "kind": "ticket_opened" }));
+    w.profile_update(&opened).await;
+    assert!(matches!(w.fire().await, Outcome::Waiting { step: 1, paused: true, .. }));
+    let closed = bus(&w, "t2", json!({ "type": "support.interaction", "ticket_id": "T-9", "kind": "ticket_closed" }));
+    w.profile_update(&closed).await;
+    let Outcome::Started { programs } = handle(closed, &w.deps).await.unwrap() else { panic!() };
+    assert_eq!(programs, ["satisfaction"]);
+    let mut pending = w.scheduler.pending();
+    pending.sort_by_key(|s| s.at);
+    let review = pending.pop().unwrap();
+    w.scheduler.delete(&review.name).await.unwrap();
+    w.clock.advance(review.at - w.clock.now());
+    assert!(matches!(handle(review.payload, &w.deps).await.unwrap(), Outcome::Requested { step: 1, next: None }));
+    let ask = w.requests().pop().unwrap();
+    assert_eq!((ask.template.as_str(), ask.discount_code.as_deref()), ("review-request", Some("MERCI10")));
+    assert_eq!(ask.order.as_ref().map(|o| o.as_str()), Some("501"));
+}
+
+#[test]
+fn the_timer_rule_routes_every_event_a_program_starts_on() {
+    let template =
+        std::fs::read_to_string(format!("{}/../../infra/template.yaml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let timer = &template[template.find("CartAbandonTimerFunction:").unwrap()..];
+    let rule = &timer[timer.find("Checkouts:").unwrap()..timer.find("Segments:").unwrap()];
+    for program in catalogue().unwrap() {
+        for event in &program.trigger.events {
+            let canonical = relance::events::Payload::DETAIL_TYPES.contains(&event.as_str());
+            assert!(
+                !canonical || rule.contains(&format!("- {event}\n")),
+                "{}: {event} is not routed to the timer",
+                program.id
+            );
+        }
     }
 }

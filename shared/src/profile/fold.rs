@@ -6,7 +6,7 @@
 use super::{
     BoughtProduct, ConsentDecision, ConsentState, Interest, OrderSummary, Profile, SuppressionReason, TimedMoney,
 };
-use crate::events::{Customer, Event, LineItem, Order, Payload};
+use crate::events::{Customer, Event, LineItem, Order, Payload, SupportKind};
 use crate::lattice::{Lww, Stamp, join_lww, join_max, join_min};
 use crate::money::Money;
 use chrono::{DateTime, Utc};
@@ -86,11 +86,21 @@ impl Profile {
                     self.interests.entry(format!("category:{category}")).or_default().views += 1;
                 }
             }
+            Payload::SupportInteraction(support) => {
+                let ticket = self.tickets.entry(support.ticket_id.clone()).or_default();
+                match support.kind {
+                    SupportKind::TicketOpened => join_min(&mut ticket.opened_at, Some(at)),
+                    SupportKind::TicketClosed => join_max(&mut ticket.closed_at, Some(at)),
+                    SupportKind::Satisfaction => {}
+                }
+                if let Some(score) = support.score.filter(|s| (1..=5).contains(s)) {
+                    join_lww(&mut ticket.satisfaction, Some(Lww::new(score, stamp.clone())), false);
+                }
+            }
             Payload::CheckoutStarted(_)
             | Payload::CheckoutUpdated(_)
             | Payload::CheckoutCompleted(_)
             | Payload::CartUpdated(_)
-            | Payload::SupportInteraction(_)
             | Payload::DataRequested(_)
             | Payload::CustomerRedacted(_)
             | Payload::ShopRedacted => {}
@@ -178,6 +188,12 @@ impl Profile {
                     self.products.insert(id, bought);
                 }
             }
+        }
+        for (id, theirs) in other.tickets {
+            let mine = self.tickets.entry(id).or_default();
+            join_min(&mut mine.opened_at, theirs.opened_at);
+            join_max(&mut mine.closed_at, theirs.closed_at);
+            join_lww(&mut mine.satisfaction, theirs.satisfaction, false);
         }
         for (key, interest) in other.interests {
             let mine = self.interests.entry(key).or_default();

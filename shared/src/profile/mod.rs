@@ -65,6 +65,10 @@ pub struct Profile {
     /// `category:…`, `type:…`, `vendor:…`, `tag:…` → weights from views and purchases.
     #[serde(default)]
     pub interests: BTreeMap<String, Interest>,
+    /// Help-desk tickets reported through the generic API: an open one pauses marketing
+    /// programs (the shop's `customer_service` settings).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tickets: BTreeMap<ExternalId, Ticket>,
     /// What the last nightly scoring said (rfm-nightly writes it; campaigns read segment
     /// membership through the `gsi1` index the store derives from it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,6 +223,25 @@ pub struct BoughtProduct {
     pub orders: u32,
 }
 
+/// A help-desk ticket: opened and closed times join by earliest and latest, so a close
+/// that arrives before its open still leaves the ticket closed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The customer's satisfaction score (1–5), the latest stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<Lww<u8>>,
+}
+
+impl Ticket {
+    pub fn is_open(&self) -> bool {
+        self.opened_at.is_some() && self.closed_at.is_none()
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interest {
     pub views: u32,
@@ -250,6 +273,7 @@ impl Profile {
             orders: BTreeMap::new(),
             products: BTreeMap::new(),
             interests: BTreeMap::new(),
+            tickets: BTreeMap::new(),
             segment: None,
             created_at: now,
             updated_at: now,
@@ -305,6 +329,11 @@ impl Profile {
     /// Distinct days with an on-site view since `since`.
     pub fn visit_days_since(&self, since: DateTime<Utc>) -> usize {
         self.engagement.visit_days.range(since.date_naive()..).count()
+    }
+
+    /// A help-desk ticket is open.
+    pub fn has_open_ticket(&self) -> bool {
+        self.tickets.values().any(Ticket::is_open)
     }
 
     /// Marketing mail may go to this profile: subscribed, reachable, not suppressed.

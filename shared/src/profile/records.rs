@@ -179,6 +179,10 @@ pub struct ActivityRecord {
     pub title: Option<String>,
     #[serde(default)]
     pub product_id: Option<ExternalId>,
+    /// A viewed product's price, when the tracker sent it: mail A of the conditional
+    /// scenario lists what was looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
 }
 
 /// One mail sent to the customer, and what the provider reported about it since. Facts
@@ -295,6 +299,10 @@ impl Record {
                 url: url.cloned(),
                 title: title.cloned(),
                 product_id: product_id.cloned(),
+                price: match &event.payload {
+                    Payload::ProductViewed(view) => view.price,
+                    _ => None,
+                },
             })
         };
         match &event.payload {
@@ -469,6 +477,11 @@ impl OrderRecord {
 
     pub fn has(&self, status: OrderStatus) -> bool {
         self.timeline.iter().any(|e| e.status == status)
+    }
+
+    /// The earliest time its timeline knows (the placing, unless only later events came).
+    pub fn placed_at(&self) -> Option<DateTime<Utc>> {
+        self.timeline.iter().map(|e| e.at).min()
     }
 
     fn join(&mut self, theirs: OrderRecord) {

@@ -150,6 +150,7 @@ pub async fn run_campaign(
                 order: None,
                 discount_code: campaign.discount_code.clone(),
                 campaign: Some(campaign.campaign.clone()),
+                products: Vec::new(),
                 requested_at: clock.now(),
             };
             match send_requested(m, &request, clock.now()).await? {

@@ -8,7 +8,7 @@
 //! sends nothing.
 
 use super::settings::CheckoutSettings;
-use super::{Content, Exit, Program};
+use super::{Exit, Program};
 use crate::events::Identity;
 use crate::ids::{ExternalId, ShopId};
 use crate::profile::records::CheckoutRecord;
@@ -118,12 +118,10 @@ pub fn decide(
         return Decision::Stop(StopReason::SeriesComplete);
     }
     let index = usize::try_from(step - 1).unwrap_or(usize::MAX).min(program.steps.len().saturating_sub(1));
-    let template = match program.steps.get(index).map(|s| &s.content) {
-        Some(content @ Content::Branch { .. }) => content.template(profile, checkout.started_at, now),
-        Some(Content::Template(template)) => template,
-        None => return Decision::Stop(StopReason::SeriesComplete),
-    }
-    .to_owned();
+    let Some(template) = program.steps.get(index).and_then(|s| s.template()) else {
+        return Decision::Stop(StopReason::SeriesComplete);
+    };
+    let template = template.to_owned();
     let next = settings
         .delay(step + 1)
         .filter(|_| allowed(step + 1))

@@ -45,6 +45,8 @@ pub enum SkipReason {
 pub enum DeferReason {
     FrequencyCap,
     QuietHours,
+    /// A program's marketing mail while a help-desk ticket is open.
+    TicketOpen,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,11 @@ pub enum Gate {
     Send,
     Defer { until: DateTime<Utc>, reason: DeferReason },
     Skip(SkipReason),
+}
+
+/// A named zone (the shop's), or UTC when absent or unknown.
+pub fn zone_named(name: Option<&str>) -> Tz {
+    name.and_then(|z| z.parse::<Tz>().ok()).unwrap_or(Tz::UTC)
 }
 
 /// The time zone to judge quiet hours in: the customer's, else the shop's, else UTC.

@@ -11,104 +11,73 @@
 pub mod attribution;
 pub mod campaign;
 pub mod checkout;
+pub mod condition;
 pub mod definition;
+pub mod engine;
 pub mod gate;
 pub mod reactivation;
 pub mod request;
 pub mod send;
 pub mod settings;
+pub mod trigger;
+
+pub use condition::{Condition, Facts};
+pub use trigger::{Filter, Trigger};
 
 use crate::mail::MailKind;
-use crate::profile::Profile;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, NaiveTime};
 use serde::Serialize;
 
-/// What starts a program for a profile.
+/// How long a step waits: a delay counted from the trigger, then, optionally, the next
+/// time the customer's clock shows `at_local` (a morning mail, not a 3 a.m. one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Wait {
+    pub delay: Duration,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_local: Option<NaiveTime>,
+}
+
+impl Wait {
+    pub const NONE: Wait = Wait { delay: Duration::zero(), at_local: None };
+}
+
+/// What a step does when it is due.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    /// `checkout.started` / `checkout.updated` with a reachable customer.
-    CheckoutStarted,
-    OrderPlaced,
-    OrderPaid,
-    OrderFulfilled,
-    /// `order.delivered` (derived by profile-update, once per order).
-    OrderDelivered,
-    /// `profile.created` by a signup.
-    SignedUp,
-    /// A nightly segment transition into the named RFM segment.
-    SegmentEntered(String),
-    /// The nightly run, for programs that pick their audience from the profile.
-    Nightly,
-    /// A new yearly edition of a product someone bought is on sale.
-    NewEdition,
-}
-
-/// A condition on the profile, for exits and branches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Condition {
-    /// At least `visits` distinct visit days within `within_days` before now.
-    VisitedAtLeast {
-        visits: u32,
-        within_days: u32,
-    },
-    /// Placed an order since the program started.
-    OrderedSince,
-    Not(Box<Condition>),
-    All(Vec<Condition>),
-}
-
-impl Condition {
-    pub fn holds(&self, profile: &Profile, started_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        match self {
-            Condition::VisitedAtLeast { visits, within_days } => {
-                let since = now - Duration::days(i64::from(*within_days));
-                profile.visit_days_since(since) >= *visits as usize
-            }
-            Condition::OrderedSince => profile.orders.values().any(|o| o.placed_at.is_some_and(|at| at >= started_at)),
-            Condition::Not(inner) => !inner.holds(profile, started_at, now),
-            Condition::All(all) => all.iter().all(|c| c.holds(profile, started_at, now)),
-        }
-    }
-}
-
-/// What a step mails.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Content {
-    Template(String),
-    /// The conditional scenario: one template if `when` holds at send time, another if not.
-    Branch {
-        when: Condition,
-        then: String,
-        otherwise: String,
-    },
-}
-
-impl Content {
-    /// The template to send now.
-    pub fn template(&self, profile: &Profile, started_at: DateTime<Utc>, now: DateTime<Utc>) -> &str {
-        match self {
-            Content::Template(template) => template,
-            Content::Branch { when, then, otherwise } => {
-                if when.holds(profile, started_at, now) {
-                    then
-                } else {
-                    otherwise
-                }
-            }
-        }
-    }
+pub enum Action {
+    /// Mails `template` (with the shop's discount for this program when `discount`), then
+    /// goes on to `next` (an index into the program's steps; `None`: the program ends).
+    /// `show_viewed_days`: list the products viewed in that many days before now.
+    Send { template: String, discount: bool, next: Option<usize>, show_viewed_days: Option<u32> },
+    /// Goes on to `then` if `when` holds now, else to `otherwise` (`None`: the end).
+    Branch { when: Condition, then: Option<usize>, otherwise: Option<usize> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
+    /// The name in the definition: errors and logs name it.
+    pub name: String,
+    pub wait: Wait,
+    pub action: Action,
+}
+
+impl Step {
     /// After the trigger (not after the previous step).
-    pub delay: Duration,
-    pub content: Content,
-    /// Offer the shop's configured discount in this step.
-    pub discount: bool,
+    pub fn delay(&self) -> Duration {
+        self.wait.delay
+    }
+
+    /// The template a sending step mails.
+    pub fn template(&self) -> Option<&str> {
+        match &self.action {
+            Action::Send { template, .. } => Some(template),
+            Action::Branch { .. } => None,
+        }
+    }
+
+    pub fn discount(&self) -> bool {
+        matches!(self.action, Action::Send { discount: true, .. })
+    }
 }
 
 /// Why a program stops for a profile, re-checked before each step.
@@ -127,14 +96,61 @@ pub enum Exit {
     Suppressed,
 }
 
+/// What one run of a program is about, and so what it mails once: the program's mail for
+/// an order is sent once per order, its mail for a customer once per customer (or once per
+/// period, with [`Limit::every`]), its mail for an occasion once per triggering event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Per {
+    Occasion,
+    Customer,
+    Order,
+    Ticket,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Limit {
+    pub per: Per,
+    /// With [`Per::Customer`]: once per customer in each period of this length (counted
+    /// from the Unix epoch, so every trigger in one period names the same run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub every: Option<Duration>,
+    /// At most this many of the program's mails to one customer within the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<(u32, Duration)>,
+}
+
+impl Default for Limit {
+    fn default() -> Self {
+        Self { per: Per::Occasion, every: None, at_most: None }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Program {
     /// Stable id: in schedule payloads, mail requests, message records, UTM campaigns.
     pub id: String,
     pub trigger: Trigger,
     pub kind: MailKind,
+    /// In file order; the first runs first, each names where it goes next.
     pub steps: Vec<Step>,
     pub exits: Vec<Exit>,
+    /// Reached goals end the program like exits (`ordered since the trigger`, …).
+    pub goals: Vec<Condition>,
+    pub limit: Limit,
+}
+
+impl Program {
+    /// The steps that mail, in file order (the series a report or a linear program shows).
+    pub fn sending_steps(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| s.template().is_some())
+    }
+
+    /// Whether `step` (1-based, file order) is the last mail the program can send.
+    pub fn is_last_mail(&self, step: u32) -> bool {
+        let Some(index) = usize::try_from(step).ok().and_then(|s| s.checked_sub(1)) else { return false };
+        matches!(self.steps.get(index).map(|s| &s.action), Some(Action::Send { next: None, .. }))
+    }
 }
 
 static CATALOGUE: std::sync::LazyLock<Result<Vec<Program>, definition::DefinitionError>> =
@@ -179,7 +195,7 @@ mod tests {
         }
         for p in programs {
             assert!(!p.steps.is_empty(), "{}", p.id);
-            assert!(p.steps.windows(2).all(|w| w[0].delay <= w[1].delay), "{}", p.id);
+            assert!(p.steps.windows(2).all(|w| w[0].delay() <= w[1].delay()), "{}", p.id);
             // Transactional mail is never stopped by marketing consent.
             if p.kind == MailKind::Transactional {
                 assert!(!p.exits.contains(&Exit::Unsubscribed), "{}", p.id);

@@ -3,12 +3,7 @@
 //! shop's incentive a week later — unless they ordered meanwhile. The nightly run's sunset
 //! policy then suppresses those who stay silent ([`crate::segments::nightly`]).
 
-use super::request::MailRequest;
-use super::settings::ReactivationSettings;
-use super::{Content, program};
 use crate::ids::{ProfileId, ShopId};
-use crate::profile::Profile;
-use crate::schedule::ScheduleName;
 use crate::segments::{Segment, Tier};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -49,57 +44,21 @@ impl SegmentChange {
     }
 }
 
-/// What the reactivation's schedule hands the timer for a later step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProgramDue {
-    pub program: String,
-    pub shop: ShopId,
-    pub profile: ProfileId,
-    pub step: u32,
-    pub started_at: DateTime<Utc>,
-}
+/// What the reactivation's schedule hands the timer: a run of the engine's.
+pub use super::engine::ProgramDue;
 
-impl ProgramDue {
-    /// One pending step per person and program.
-    pub fn schedule_name(&self) -> ScheduleName {
-        ScheduleName::derived("program", &[&self.program, self.shop.as_str(), self.profile.as_str()])
-    }
-}
-
-/// The mail of `step` of the episode that started at `started_at`; `None` past the last.
-pub fn request(due: &ProgramDue, settings: &ReactivationSettings, now: DateTime<Utc>) -> Option<MailRequest> {
-    let program = program(PROGRAM)?;
-    let step = program.steps.get(usize::try_from(due.step.checked_sub(1)?).ok()?)?;
-    let Content::Template(template) = &step.content else { return None };
-    // One key per step of one episode: a customer who slips again months later is a new one.
-    let episode = format!("{}:{}", due.profile, due.started_at.format("%Y-%m-%d"));
-    Some(MailRequest {
-        shop: due.shop.clone(),
-        profile: Some(due.profile.clone()),
-        identity: Default::default(),
+/// The first step of the episode a transition starts at `now`.
+pub fn episode(change: &SegmentChange, now: DateTime<Utc>) -> ProgramDue {
+    ProgramDue {
         program: PROGRAM.to_owned(),
-        step: due.step,
-        template: (*template).to_owned(),
-        kind: program.kind,
-        message_key: MailRequest::key_for(PROGRAM, &due.shop, &episode, due.step),
-        checkout: None,
+        shop: change.shop.clone(),
+        profile: Some(change.profile.clone()),
+        identity: Default::default(),
+        step: 1,
+        started_at: now,
+        subject: None,
         order: None,
-        discount_code: if step.discount { settings.discount_code.clone() } else { None },
-        campaign: None,
-        requested_at: now,
-    })
-}
-
-/// The next step after `due` and when it is due, if any.
-pub fn next(due: &ProgramDue) -> Option<(ProgramDue, DateTime<Utc>)> {
-    let program = program(PROGRAM)?;
-    let next = program.steps.get(usize::try_from(due.step).ok()?)?;
-    Some((ProgramDue { step: due.step + 1, ..due.clone() }, due.started_at + next.delay))
-}
-
-/// An exit holds: the customer ordered since the episode started.
-pub fn ordered_since(profile: &Profile, started_at: DateTime<Utc>) -> bool {
-    profile.orders.values().any(|o| o.placed_at.is_some_and(|at| at >= started_at))
+    }
 }
 
 #[cfg(test)]
@@ -147,24 +106,30 @@ mod tests {
 
     #[test]
     fn two_steps_a_week_apart_the_incentive_on_the_last_and_keys_per_episode() {
+        use crate::programs::engine::{Advance, advance};
+        use crate::programs::{Facts, program};
         let started = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap();
-        let due = ProgramDue {
-            program: PROGRAM.into(),
-            shop: ShopId::parse("demo").unwrap(),
-            profile: ProfileId::parse("p1").unwrap(),
-            step: 1,
-            started_at: started,
-        };
-        let settings = ReactivationSettings { discount_code: Some("REVIENS".into()), sunset_days: 30 };
-        let first = request(&due, &settings, started).unwrap();
+        let change = change(Some(Segment::Loyal), Some(Segment::AtRisk), None, Tier::SemiActive);
+        let due = episode(&change, started);
+        let program = program(PROGRAM).unwrap();
+        let mut profile = crate::profile::Profile::new(change.shop.clone(), change.profile.clone(), started);
+        profile.contact.email = Some(crate::lattice::Lww::new(
+            crate::ids::Email::parse("a@example.fr").unwrap(),
+            crate::lattice::Stamp { at: started, event: crate::ids::EventId::parse("e").unwrap() },
+        ));
+        let facts = |now| Facts { profile: &profile, records: &[], started_at: started, order: None, now };
+        let settings =
+            crate::programs::settings::JourneySettings { discount_code: Some("REVIENS".into()), ..Default::default() };
+        let run = |due: &ProgramDue, now| advance(program, due, Some(&facts(now)), &settings, chrono_tz::Tz::UTC, now);
+        let Advance::Mail { request: first, next: Some((second_due, at)) } = run(&due, started) else { panic!() };
         assert_eq!((first.step, first.discount_code.as_deref()), (1, None));
-        let (second_due, at) = next(&due).unwrap();
         assert_eq!(at, started + chrono::Duration::days(7));
-        let second = request(&second_due, &settings, at).unwrap();
+        let Advance::Mail { request: second, next: None } = run(&second_due, at) else { panic!() };
         assert_eq!((second.step, second.discount_code.as_deref()), (2, Some("REVIENS")));
         assert_ne!(first.message_key, second.message_key);
-        assert!(next(&second_due).is_none());
-        let later = ProgramDue { started_at: started + chrono::Duration::days(120), ..due };
-        assert_ne!(request(&later, &settings, started).unwrap().message_key, first.message_key, "a new episode");
+        assert!(program.is_last_mail(2) && !program.is_last_mail(1));
+        let later = episode(&change, started + chrono::Duration::days(120));
+        let Advance::Mail { request: again, .. } = run(&later, started + chrono::Duration::days(120)) else { panic!() };
+        assert_ne!(again.message_key, first.message_key, "a new episode");
     }
 }

@@ -38,7 +38,22 @@ pub struct MailRequest {
     /// skipped rather than deferred under the frequency cap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign: Option<String>,
+    /// Products the mail lists (what the customer viewed, for the conditional scenario).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<MailedProduct>,
     pub requested_at: DateTime<Utc>,
+}
+
+/// A product a program's mail shows, as the program found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailedProduct {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<crate::money::Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
 }
 
 impl MailRequest {

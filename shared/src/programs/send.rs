@@ -121,6 +121,16 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
             return Ok(Sent::Stopped("checkout emptied"));
         }
     }
+    let pause = shop.programs.customer_service.pause_marketing_while_ticket_open;
+    match still_wanted(request, &profile, pause) {
+        Some(NOT_NOW) => {
+            let until = now + super::engine::PAUSE_RECHECK;
+            defer(m, request, until).await?;
+            return Ok(Sent::Deferred { until, reason: DeferReason::TicketOpen });
+        }
+        Some(reason) => return Ok(Sent::Stopped(reason)),
+        None => {}
+    }
     let settings = &shop.programs.abandoned_checkout;
     let exempt = request.program == super::checkout::PROGRAM && request.step <= settings.reminders_without_consent;
     let mut policy = shop.programs.sending.policy();
@@ -134,10 +144,7 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         // A campaign is one send to many: a capped member is skipped, not re-sent later.
         Gate::Defer { .. } if request.campaign.is_some() => return Ok(Sent::Skipped(SkipReason::FrequencyCap)),
         Gate::Defer { until, reason } => {
-            let deferred = DeferredMail { deferred: request.clone() };
-            let payload = serde_json::to_value(&deferred)
-                .map_err(|e| StoreError::Corrupt { entity: "deferred mail", source: Box::new(e) })?;
-            m.scheduler.upsert(&OneTimeSchedule { name: deferred.schedule_name(), at: until, payload }).await?;
+            defer(m, request, until).await?;
             return Ok(Sent::Deferred { until, reason });
         }
     }
@@ -179,7 +186,7 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
     };
     let record = MessageRecord { sent_at: Some(now), provider_id: Some(sent.message_id.clone()), ..claim };
     let last_chance = request.program == super::reactivation::PROGRAM
-        && super::program(super::reactivation::PROGRAM).is_some_and(|p| p.steps.len() == request.step as usize);
+        && super::program(super::reactivation::PROGRAM).is_some_and(|p| p.is_last_mail(request.step));
     let sent_record = SentRecord { message: record, kind: request.kind, at: now, last_chance };
     apply_sent_mail(m.store, m.publisher, &request.shop, &profile.id, sent_record).await?;
     tracing::info!(
@@ -191,6 +198,38 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         "mail sent"
     );
     Ok(Sent::Sent { provider_id: sent.message_id })
+}
+
+/// [`still_wanted`]'s answer for a program's marketing mail while a ticket is open.
+pub const NOT_NOW: &str = "a help-desk ticket is open";
+
+/// What may have changed since a program asked for the mail (it may have waited for quiet
+/// hours or the cap): the order it is about refunded or cancelled, for a program that stops
+/// on that; a ticket opened, for a program's marketing mail (`pause`: the shop's rule;
+/// campaigns are the marketer's call). `None`: still wanted.
+pub fn still_wanted(request: &MailRequest, profile: &Profile, pause: bool) -> Option<&'static str> {
+    let program = super::program(&request.program);
+    let stops_on_refund = program.is_some_and(|p| p.exits.contains(&super::Exit::Refunded));
+    let refunded = request
+        .order
+        .as_ref()
+        .and_then(|o| profile.orders.get(o))
+        .is_some_and(|o| o.cancelled || o.refunded.is_some_and(|r| r.minor() > 0));
+    if stops_on_refund && refunded {
+        return Some("order refunded or cancelled");
+    }
+    let paused =
+        pause && request.kind == MailKind::Marketing && request.campaign.is_none() && profile.has_open_ticket();
+    paused.then_some(NOT_NOW)
+}
+
+/// Brings the request back through the timer at `until`.
+async fn defer(m: &Mailing<'_>, request: &MailRequest, until: DateTime<Utc>) -> Result<(), SendError> {
+    let deferred = DeferredMail { deferred: request.clone() };
+    let payload = serde_json::to_value(&deferred)
+        .map_err(|e| StoreError::Corrupt { entity: "deferred mail", source: Box::new(e) })?;
+    m.scheduler.upsert(&OneTimeSchedule { name: deferred.schedule_name(), at: until, payload }).await?;
+    Ok(())
 }
 
 /// The profile the request is for: the one named (or what it was merged into), else the
@@ -281,7 +320,22 @@ fn compose(
             })
             .collect()
     } else {
-        Vec::new()
+        // What the program found for this mail (the products a customer viewed), priced ones
+        // only: the block shows a price per product.
+        request
+            .products
+            .iter()
+            .filter_map(|p| {
+                Some(MailLine {
+                    title: p.title.clone(),
+                    variant_title: None,
+                    quantity: 1,
+                    unit_price: p.price?,
+                    image_url: p.image_url.clone(),
+                    url: p.url.clone(),
+                })
+            })
+            .collect()
     };
     let unsubscribe = match (request.kind, settings.and_then(|s| s.signing_secret())) {
         (MailKind::Marketing, Some(secret)) => {

@@ -27,6 +27,55 @@ pub struct ProgramSettings {
     /// Products the order confirmation may suggest (Relance holds no catalogue): those
     /// sharing a category with the order come first.
     pub cross_sell: Vec<FeaturedProduct>,
+    /// Per-program switches and incentives, by program id (`review-request`, `welcome`, …),
+    /// for every program the engine runs ([`super::engine`]).
+    pub journeys: std::collections::BTreeMap<String, JourneySettings>,
+    pub customer_service: CustomerServiceSettings,
+}
+
+impl ProgramSettings {
+    /// What the engine needs of one program: its switch and code, and the shop's pause rule.
+    pub fn journey(&self, program: &str) -> JourneySettings {
+        let mut journey = self.journeys.get(program).cloned().unwrap_or_default();
+        if program == super::reactivation::PROGRAM && journey.discount_code.is_none() {
+            journey.discount_code.clone_from(&self.reactivation.discount_code);
+        }
+        journey.pause_on_open_ticket = self.customer_service.pause_marketing_while_ticket_open;
+        journey
+    }
+}
+
+/// One program's switch and incentive.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JourneySettings {
+    pub enabled: bool,
+    /// The code a step with `discount = true` offers (a review incentive, a welcome gift).
+    pub discount_code: Option<String>,
+    /// Set from [`CustomerServiceSettings`], not per program.
+    #[serde(skip)]
+    pub pause_on_open_ticket: bool,
+}
+
+impl Default for JourneySettings {
+    fn default() -> Self {
+        Self { enabled: true, discount_code: None, pause_on_open_ticket: true }
+    }
+}
+
+/// Customer service inside the CRM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CustomerServiceSettings {
+    /// While a help-desk ticket is open, marketing programs wait for it to close (up to 30
+    /// days); transactional mail and the satisfaction survey still go.
+    pub pause_marketing_while_ticket_open: bool,
+}
+
+impl Default for CustomerServiceSettings {
+    fn default() -> Self {
+        Self { pause_marketing_while_ticket_open: true }
+    }
 }
 
 /// The reactivation program and the sunset policy after it.

@@ -18,8 +18,14 @@ pub enum TemplateId {
     OrderPreparing,
     /// Carries the tracking block.
     OrderShipped,
+    /// The carrier's delivery, with the order's lines.
+    OrderDelivered,
     ReviewRequest,
     Welcome,
+    /// A week after the welcome, for a customer who has not ordered.
+    WelcomeNudge,
+    /// Customer service: how a closed ticket went.
+    Satisfaction,
     /// Products close to what the customer bought or viewed (the recommendations block).
     Affinity,
     /// The shop's yearly edition (annual collection or event).
@@ -32,13 +38,16 @@ pub enum TemplateId {
 }
 
 impl TemplateId {
-    pub const ALL: [TemplateId; 11] = [
+    pub const ALL: [TemplateId; 14] = [
         TemplateId::AbandonedCheckout,
         TemplateId::OrderConfirmation,
         TemplateId::OrderPreparing,
         TemplateId::OrderShipped,
+        TemplateId::OrderDelivered,
         TemplateId::ReviewRequest,
         TemplateId::Welcome,
+        TemplateId::WelcomeNudge,
+        TemplateId::Satisfaction,
         TemplateId::Affinity,
         TemplateId::YearlyEdition,
         TemplateId::Reactivation,
@@ -54,6 +63,9 @@ impl TemplateId {
             TemplateId::OrderShipped => "order-shipped",
             TemplateId::ReviewRequest => "review-request",
             TemplateId::Welcome => "welcome",
+            TemplateId::OrderDelivered => "order-delivered",
+            TemplateId::WelcomeNudge => "welcome-nudge",
+            TemplateId::Satisfaction => "satisfaction",
             TemplateId::Affinity => "affinity",
             TemplateId::YearlyEdition => "yearly-edition",
             TemplateId::Reactivation => "reactivation",

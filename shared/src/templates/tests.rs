@@ -26,6 +26,7 @@ fn shows_lines(template: TemplateId) -> bool {
             | OrderConfirmation
             | OrderPreparing
             | OrderShipped
+            | OrderDelivered
             | ReviewRequest
             | YearlyEdition
             | ScenarioA

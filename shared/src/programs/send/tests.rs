@@ -160,6 +160,7 @@ fn reminder(profile: &Profile, step: u32) -> MailRequest {
         order: None,
         discount_code: None,
         campaign: None,
+        products: Vec::new(),
         requested_at: noon(),
     }
 }
@@ -181,6 +182,7 @@ fn confirmation() -> MailRequest {
         order: Some("o1".parse_id()),
         discount_code: None,
         campaign: None,
+        products: Vec::new(),
         requested_at: noon(),
     }
 }
