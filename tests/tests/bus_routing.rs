@@ -56,7 +56,7 @@ async fn events_outside_a_rule_pattern_do_not_reach_its_target() {
         detail: json!({ "marker": marker }),
     };
 
-    publisher.publish(&[event("product.viewed"), event("checkout.started")]).await.unwrap();
+    publisher.publish(&[event("cart.updated"), event("checkout.started")]).await.unwrap();
 
     let rule = stack.targets.rule_for("cart-abandon-timer", "Checkouts").expect("timer checkouts rule");
     // moto routes during PutEvents: once the queue shows nothing more, a wrongly routed

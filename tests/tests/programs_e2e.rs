@@ -1,0 +1,231 @@
+//! The programs the engine runs, end to end on the local stack: signed generic-API events
+//! over HTTP to webhook-ingest, every function under `cargo lambda watch`, the dispatcher
+//! delivering rules and firing schedules at the time it is given (the controllable clock),
+//! mail landing in the SES v2 emulator — and every exit: ordered → no nudge, refunded → no
+//! review request, unsubscribed → no marketing, open ticket → marketing paused.
+//!
+//! As in `recovery_e2e`, quiet hours and the frequency cap are off for this shop (the gate's
+//! unit tests and the engine's property test cover them).
+
+use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
+use relance_tests::dispatcher::Dispatcher;
+use relance_tests::invoke::WatchInvoker;
+use relance_tests::mailbox::{StoredMail, sent_mails};
+use relance_tests::stack::LocalStack;
+use relance_tests::unique;
+use relance_tests::watch::LambdaWatch;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const SHOPS: &str = include_str!("../fixtures/shops.local.json");
+
+struct Shop {
+    stack: LocalStack,
+    watch: LambdaWatch,
+    dispatcher: Dispatcher,
+    http: reqwest::Client,
+    now: DateTime<Utc>,
+}
+
+struct Customer {
+    email: String,
+    id: String,
+    locale: &'static str,
+}
+
+impl Customer {
+    fn new(locale: &'static str) -> Self {
+        let run = unique("p");
+        Self { email: format!("{run}@example.fr"), id: run.replace('-', ""), locale }
+    }
+}
+
+impl Shop {
+    async fn start() -> Self {
+        let stack = LocalStack::connect().await.unwrap();
+        let mut shops: Value = serde_json::from_str(SHOPS).unwrap();
+        shops["shops"][0]["programs"] = json!({
+            "sending": { "frequency_cap_hours": 0, "quiet_from": 0, "quiet_until": 0 },
+            "journeys": { "review-request": { "discount_code": "MERCI10" } },
+        });
+        stack.put_shops(&shops.to_string()).await.unwrap();
+        let mut watch = LambdaWatch::start(&stack.dir().join("stack.env")).unwrap();
+        watch.wait_until_serving("webhook-ingest", "/health").await.unwrap();
+        let invoker = Arc::new(WatchInvoker::new(&watch.url));
+        let dispatcher = Dispatcher::new(stack.sqs(), stack.scheduler(), invoker, stack.targets.clone());
+        Self { stack, watch, dispatcher, http: reqwest::Client::new(), now: Utc::now().trunc_subsecs(0) }
+    }
+
+    /// Posts one signed generic-API event about `c`, happening now.
+    async fn event(&self, c: &Customer, kind: &str, data: Value) {
+        let event = json!({ "id": unique("e"), "type": kind, "occurred_at": Utc::now().trunc_subsecs(0),
+            "identity": { "email": c.email, "customer_id": c.id },
+            "context": { "locale": c.locale, "time_zone": "Europe/Paris" }, "data": data });
+        let body = json!({ "events": [event] }).to_string();
+        let secret = relance::signature::Secret::new("local-api-secret".to_owned()).unwrap();
+        let response = self
+            .http
+            .post(self.watch.function_url("webhook-ingest", "/v1/events"))
+            .header("content-type", "application/json")
+            .header("x-relance-shop", "demo.myshopify.com")
+            .header("x-relance-signature", relance::signature::sign_timestamped(&secret, body.as_bytes(), Utc::now()))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{kind}: {}", response.text().await.unwrap());
+    }
+
+    async fn signup(&self, c: &Customer) {
+        let consent = json!({ "state": "subscribed", "changed_at": Utc::now().trunc_subsecs(0), "source": "api" });
+        self.event(c, "customer.signed_up", json!({ "first_name": null, "marketing_consent": consent })).await;
+    }
+
+    async fn order(&self, c: &Customer, order: &str) {
+        self.event(c, "order.placed", json!({ "order_id": order, "name": format!("#{order}"),
+            "line_items": [{ "title": "Coffret Millésime", "quantity": 1, "unit_price": { "minor": 4500, "currency": "EUR" } }],
+            "total": { "minor": 4500, "currency": "EUR" } }))
+            .await;
+    }
+
+    async fn views(&self, c: &Customer, products: &[&str]) {
+        for (n, product) in products.iter().enumerate() {
+            self.event(
+                c,
+                "product.viewed",
+                json!({ "product_id": format!("p{n}"), "title": product,
+                "url": format!("http://localhost:8080/products/p{n}"), "price": { "minor": 2900, "currency": "EUR" } }),
+            )
+            .await;
+        }
+    }
+
+    /// Lets every rule, queue and schedule due `after` from the start run to quiescence.
+    async fn run(&self, after: Duration) {
+        self.dispatcher.run_until_idle(self.now + after).await.unwrap();
+    }
+
+    async fn mails_to(&self, c: &Customer) -> Vec<StoredMail> {
+        let all = sent_mails(self.stack.var("RELANCE_SES_EMULATOR_URL").unwrap()).await.unwrap();
+        all.into_iter().filter(|m| m.destination.to == [c.email.clone()]).collect()
+    }
+
+    async fn subjects(&self, c: &Customer) -> Vec<String> {
+        self.mails_to(c).await.into_iter().map(|m| m.subject).collect()
+    }
+}
+
+fn html(mail: &StoredMail) -> &str {
+    mail.body.html.as_deref().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_engine_program_mails_on_its_trigger_at_its_time_and_stops_on_every_exit() {
+    let shop = Shop::start().await;
+    let (alice, bruno, gilles) = (Customer::new("en"), Customer::new("fr"), Customer::new("en"));
+    let (chloe, damien) = (Customer::new("fr"), Customer::new("fr"));
+    let (emma, hugo, fiona) = (Customer::new("en"), Customer::new("fr"), Customer::new("en"));
+
+    // Signups with consent: a welcome each, within minutes.
+    for c in [&alice, &bruno, &gilles] {
+        shop.signup(c).await;
+    }
+    // Orders delivered; Damien's is refunded.
+    for (c, order) in [(&chloe, "9101"), (&damien, "9102")] {
+        shop.event(
+            c,
+            "consent.changed",
+            json!({ "state": "subscribed", "changed_at": Utc::now().trunc_subsecs(0), "source": "api" }),
+        )
+        .await;
+        shop.order(c, order).await;
+    }
+    // Browsing: Emma looks three times, Hugo too and then orders; Fiona looks, and a ticket
+    // of hers is open.
+    for c in [&emma, &hugo, &fiona] {
+        shop.event(
+            c,
+            "consent.changed",
+            json!({ "state": "subscribed", "changed_at": Utc::now().trunc_subsecs(0), "source": "api" }),
+        )
+        .await;
+        shop.views(c, &["Chablis 2023", "Meursault 2022", "Chablis 2023 magnum"]).await;
+    }
+    let ticket = unique("t");
+    shop.event(&fiona, "support.interaction", json!({ "ticket_id": ticket, "kind": "ticket_opened" })).await;
+    shop.run(Duration::minutes(5)).await;
+
+    assert_eq!(shop.subjects(&alice).await, ["Welcome to Maison Demo"], "English, from her locale");
+    assert_eq!(shop.subjects(&bruno).await, ["Bienvenue chez Maison Demo"]);
+    assert_eq!(shop.mails_to(&gilles).await.len(), 1);
+    assert!(shop.mails_to(&emma).await.is_empty(), "the scenario waits a week");
+
+    // Deliveries (the carrier's status through the API); Damien's order is refunded the next
+    // day; Bruno orders; Gilles unsubscribes.
+    for (c, order) in [(&chloe, "9101"), (&damien, "9102")] {
+        shop.event(c, "order.delivered", json!({ "order_id": order, "status": "delivered" })).await;
+    }
+    shop.order(&bruno, "9103").await;
+    shop.order(&hugo, "9104").await;
+    shop.event(
+        &gilles,
+        "consent.changed",
+        json!({ "state": "unsubscribed", "changed_at": Utc::now().trunc_subsecs(0), "source": "api" }),
+    )
+    .await;
+    shop.run(Duration::hours(2)).await;
+    for c in [&chloe, &damien] {
+        let mails = shop.mails_to(c).await;
+        let delivered: Vec<&StoredMail> = mails.iter().filter(|m| m.subject.contains("est arrivée")).collect();
+        assert_eq!(delivered.len(), 1, "one delivered mail, in French");
+        assert!(delivered[0].header("List-Unsubscribe").is_none(), "transactional");
+    }
+    shop.event(
+        &damien,
+        "order.refunded",
+        json!({ "order_id": "9102", "refund_id": "r1", "amount": { "minor": 4500, "currency": "EUR" } }),
+    )
+    .await;
+    shop.run(Duration::days(1)).await;
+
+    // The review request is due 7 days after delivery, at 10:00 in Paris.
+    let paris: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+    let week = (Utc::now() + Duration::days(7)).with_timezone(&paris);
+    let mut ten = paris.from_local_datetime(&week.date_naive().and_hms_opt(10, 0, 0).unwrap()).unwrap();
+    if ten < week {
+        ten += Duration::days(1);
+    }
+    let review_at = ten.with_timezone(&Utc);
+    shop.run(review_at - shop.now - Duration::minutes(30)).await;
+    assert!(!shop.mails_to(&chloe).await.iter().any(|m| html(m).contains("MERCI10")), "not before 10:00");
+    // By then the week is over for the browsers: Emma gets mail A listing what she viewed,
+    // Hugo mail B; Fiona's is paused while her ticket is open. Alice gets her nudge; Bruno
+    // ordered and Gilles unsubscribed: nothing more.
+    let emma_mails = shop.mails_to(&emma).await;
+    assert_eq!(emma_mails.len(), 1, "{:?}", emma_mails.iter().map(|m| &m.subject).collect::<Vec<_>>());
+    assert_eq!(emma_mails[0].subject, "New arrivals at Maison Demo");
+    assert!(["Chablis 2023", "Meursault 2022", "Chablis 2023 magnum"].iter().all(|p| html(&emma_mails[0]).contains(p)));
+    assert_eq!(shop.subjects(&hugo).await.len(), 1 + 1, "an order confirmation and mail B");
+    assert!(shop.mails_to(&fiona).await.is_empty(), "marketing waits for the ticket");
+    assert_eq!(shop.subjects(&alice).await, ["Welcome to Maison Demo", "Still looking around Maison Demo?"]);
+    assert_eq!(shop.subjects(&bruno).await.len(), 1 + 1, "the welcome and his order confirmation, no nudge");
+    assert_eq!(shop.mails_to(&gilles).await.len(), 1, "no marketing after the unsubscribe");
+
+    shop.run(review_at - shop.now + Duration::minutes(30)).await;
+    let review: Vec<StoredMail> =
+        shop.mails_to(&chloe).await.into_iter().filter(|m| m.subject.contains("commande")).collect();
+    let ask = review.iter().find(|m| html(m).contains("MERCI10")).expect("a review request with the incentive");
+    assert!(ask.header("List-Unsubscribe").is_some(), "marketing");
+    assert!(html(ask).contains("utm_campaign=review-request"));
+    assert!(!shop.mails_to(&damien).await.iter().any(|m| html(m).contains("MERCI10")), "refunded: no review request");
+
+    // Fiona's ticket closes: a satisfaction survey (service mail), and the paused scenario
+    // goes at its next look.
+    shop.event(&fiona, "support.interaction", json!({ "ticket_id": ticket, "kind": "ticket_closed" })).await;
+    shop.run(review_at - shop.now + Duration::days(2)).await;
+    let fiona_mails = shop.mails_to(&fiona).await;
+    let survey = fiona_mails.iter().find(|m| m.subject == "How did we do?").expect("a satisfaction survey");
+    assert!(survey.header("List-Unsubscribe").is_none(), "service mail");
+    assert_eq!(fiona_mails.len(), 2, "{:?}", fiona_mails.iter().map(|m| &m.subject).collect::<Vec<_>>());
+    assert!(fiona_mails.iter().any(|m| m.subject == "New arrivals at Maison Demo"), "the scenario, resumed");
+}
