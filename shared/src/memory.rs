@@ -5,8 +5,9 @@ use crate::bus::BusEvent;
 use crate::ids::{EventId, ProfileId, ShopId};
 use crate::mail::{OutgoingMail, SentMail};
 use crate::ports::{
-    Claim, Clock, DeliveryLedger, EventPublisher, LedgerError, Mailer, MailerError, ParkingError, ParkingLot,
-    ProfilePage, ProfileStore, PublishError, RunStore, ScheduleError, Scheduler, SegmentStore, Shard, StoreError,
+    AffinityStore, Claim, Clock, DeliveryLedger, EventPublisher, LedgerError, Mailer, MailerError, ParkingError,
+    ParkingLot, ProfilePage, ProfileStore, PublishError, RunStore, ScheduleError, Scheduler, SegmentStore, Shard,
+    StoreError,
 };
 use crate::profile::{IdentityKey, Profile, Record, RecordKey, Version, Versioned};
 use crate::schedule::{OneTimeSchedule, ScheduleName};
@@ -28,8 +29,34 @@ pub struct MemoryProfileStore {
     identities: Mutex<HashMap<(ShopId, String), ProfileId>>,
     records: Mutex<BTreeMap<(ShopId, ProfileId, RecordKey), Versioned<Record>>>,
     summaries: Mutex<HashMap<ShopId, Summary>>,
+    affinities: Mutex<BTreeMap<(ShopId, crate::ids::ExternalId), crate::programs::affinity::ProductAffinity>>,
     parts: Mutex<BTreeMap<(String, String), Vec<u8>>>,
     finished: Mutex<BTreeMap<(String, String), BTreeSet<u32>>>,
+}
+
+#[async_trait]
+impl AffinityStore for MemoryProfileStore {
+    async fn save_affinities(
+        &self,
+        shop: &ShopId,
+        entries: &[crate::programs::affinity::ProductAffinity],
+        _now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut table = lock(&self.affinities);
+        for entry in entries {
+            table.insert((shop.clone(), entry.product.clone()), entry.clone());
+        }
+        Ok(())
+    }
+
+    async fn load_affinities(
+        &self,
+        shop: &ShopId,
+        products: &[crate::ids::ExternalId],
+    ) -> Result<Vec<crate::programs::affinity::ProductAffinity>, StoreError> {
+        let table = lock(&self.affinities);
+        Ok(products.iter().filter_map(|p| table.get(&(shop.clone(), p.clone())).cloned()).collect())
+    }
 }
 
 /// Pages of this many profiles, so callers exercise paging.

@@ -129,6 +129,27 @@ pub trait SegmentStore: Send + Sync {
     async fn shard_page(&self, shard: Shard, cursor: Option<String>) -> Result<ProfilePage, StoreError>;
 }
 
+/// The shop's table of products bought together ([`crate::programs::affinity`]), one entry
+/// per product: the nightly run writes it, the affinity program reads the entries of an
+/// order's products.
+#[async_trait]
+pub trait AffinityStore: Send + Sync {
+    /// Writes the entries (an entry not rewritten for a few nights expires).
+    async fn save_affinities(
+        &self,
+        shop: &ShopId,
+        entries: &[crate::programs::affinity::ProductAffinity],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The entries of these products, those that exist.
+    async fn load_affinities(
+        &self,
+        shop: &ShopId,
+        products: &[crate::ids::ExternalId],
+    ) -> Result<Vec<crate::programs::affinity::ProductAffinity>, StoreError>;
+}
+
 /// One of `of` disjoint shares of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shard {

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 use relance_tests::dispatcher::Dispatcher;
-use relance_tests::invoke::WatchInvoker;
+use relance_tests::invoke::{Invoker, WatchInvoker};
 use relance_tests::mailbox::{StoredMail, sent_mails};
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
@@ -23,6 +23,7 @@ struct Shop {
     stack: LocalStack,
     watch: LambdaWatch,
     dispatcher: Dispatcher,
+    invoker: Arc<WatchInvoker>,
     http: reqwest::Client,
     now: DateTime<Utc>,
 }
@@ -52,8 +53,8 @@ impl Shop {
         let mut watch = LambdaWatch::start(&stack.dir().join("stack.env")).unwrap();
         watch.wait_until_serving("webhook-ingest", "/health").await.unwrap();
         let invoker = Arc::new(WatchInvoker::new(&watch.url));
-        let dispatcher = Dispatcher::new(stack.sqs(), stack.scheduler(), invoker, stack.targets.clone());
-        Self { stack, watch, dispatcher, http: reqwest::Client::new(), now: Utc::now().trunc_subsecs(0) }
+        let dispatcher = Dispatcher::new(stack.sqs(), stack.scheduler(), invoker.clone(), stack.targets.clone());
+        Self { stack, watch, dispatcher, invoker, http: reqwest::Client::new(), now: Utc::now().trunc_subsecs(0) }
     }
 
     /// Posts one signed generic-API event about `c`, happening now.
@@ -61,6 +62,12 @@ impl Shop {
         let event = json!({ "id": unique("e"), "type": kind, "occurred_at": Utc::now().trunc_subsecs(0),
             "identity": { "email": c.email, "customer_id": c.id },
             "context": { "locale": c.locale, "time_zone": "Europe/Paris" }, "data": data });
+        self.post(event).await;
+    }
+
+    /// Posts one signed generic-API event.
+    async fn post(&self, event: Value) {
+        let kind = event["type"].as_str().unwrap_or_default().to_owned();
         let body = json!({ "events": [event] }).to_string();
         let secret = relance::signature::Secret::new("local-api-secret".to_owned()).unwrap();
         let response = self
@@ -86,6 +93,24 @@ impl Shop {
             "line_items": [{ "title": "Coffret Millésime", "quantity": 1, "unit_price": { "minor": 4500, "currency": "EUR" } }],
             "total": { "minor": 4500, "currency": "EUR" } }))
             .await;
+    }
+
+    /// An order of these catalogue products (id, title).
+    async fn order_of(&self, c: &Customer, order: &str, products: &[(&str, &str)]) {
+        let lines: Vec<Value> = products
+            .iter()
+            .map(|(id, title)| {
+                json!({ "product_id": id, "title": title, "quantity": 1,
+                "unit_price": { "minor": 2400, "currency": "EUR" }, "categories": ["vins"] })
+            })
+            .collect();
+        self.event(
+            c,
+            "order.placed",
+            json!({ "order_id": order, "line_items": lines,
+            "total": { "minor": 2400 * products.len() as i64, "currency": "EUR" } }),
+        )
+        .await;
     }
 
     async fn views(&self, c: &Customer, products: &[&str]) {
@@ -124,6 +149,9 @@ async fn every_engine_program_mails_on_its_trigger_at_its_time_and_stops_on_ever
     let shop = Shop::start().await;
     let (alice, bruno, gilles) = (Customer::new("en"), Customer::new("fr"), Customer::new("en"));
     let (chloe, damien) = (Customer::new("fr"), Customer::new("fr"));
+    // Order ids unique to this run: an order id is an identity key of its buyer.
+    let ids: Vec<String> = (0..4).map(|_| unique("o").replace('-', "")).collect();
+    let [o_chloe, o_damien, o_bruno, o_hugo] = [&ids[0], &ids[1], &ids[2], &ids[3]];
     let (emma, hugo, fiona) = (Customer::new("en"), Customer::new("fr"), Customer::new("en"));
 
     // Signups with consent: a welcome each, within minutes.
@@ -131,7 +159,7 @@ async fn every_engine_program_mails_on_its_trigger_at_its_time_and_stops_on_ever
         shop.signup(c).await;
     }
     // Orders delivered; Damien's is refunded.
-    for (c, order) in [(&chloe, "9101"), (&damien, "9102")] {
+    for (c, order) in [(&chloe, o_chloe), (&damien, o_damien)] {
         shop.event(
             c,
             "consent.changed",
@@ -151,6 +179,16 @@ async fn every_engine_program_mails_on_its_trigger_at_its_time_and_stops_on_ever
         .await;
         shop.views(c, &["Chablis 2023", "Meursault 2022", "Chablis 2023 magnum"]).await;
     }
+    // The shop's history for the affinity table: two customers bought this run's Chablis
+    // 2023 with its glasses (no consent: they get no marketing).
+    let tag = unique("w").replace('-', "");
+    let (chablis, glasses, chablis_2024) = (format!("c23{tag}"), format!("g{tag}"), format!("c24{tag}"));
+    let (chablis_title, glasses_title) = (format!("Chablis {tag} 2023"), format!("Verres {tag}"));
+    let (xavier, yann, iris) = (Customer::new("fr"), Customer::new("fr"), Customer::new("en"));
+    for c in [&xavier, &yann] {
+        let order = unique("o").replace('-', "");
+        shop.order_of(c, &order, &[(&chablis, &chablis_title), (&glasses, &glasses_title)]).await;
+    }
     let ticket = unique("t");
     shop.event(&fiona, "support.interaction", json!({ "ticket_id": ticket, "kind": "ticket_opened" })).await;
     shop.run(Duration::minutes(5)).await;
@@ -160,13 +198,26 @@ async fn every_engine_program_mails_on_its_trigger_at_its_time_and_stops_on_ever
     assert_eq!(shop.mails_to(&gilles).await.len(), 1);
     assert!(shop.mails_to(&emma).await.is_empty(), "the scenario waits a week");
 
+    // The nightly run counts what is bought together; then Iris, subscribed, buys the
+    // Chablis alone.
+    shop.invoker.invoke("rfm-nightly", &json!({ "run": "nightly", "shop": "demo.myshopify.com" })).await.unwrap();
+    shop.event(
+        &iris,
+        "consent.changed",
+        json!({ "state": "subscribed", "changed_at": Utc::now().trunc_subsecs(0), "source": "api" }),
+    )
+    .await;
+    let iris_order = unique("o").replace('-', "");
+    shop.order_of(&iris, &iris_order, &[(&chablis, &chablis_title)]).await;
+    shop.run(Duration::minutes(10)).await;
+
     // Deliveries (the carrier's status through the API); Damien's order is refunded the next
     // day; Bruno orders; Gilles unsubscribes.
-    for (c, order) in [(&chloe, "9101"), (&damien, "9102")] {
+    for (c, order) in [(&chloe, o_chloe), (&damien, o_damien)] {
         shop.event(c, "order.delivered", json!({ "order_id": order, "status": "delivered" })).await;
     }
-    shop.order(&bruno, "9103").await;
-    shop.order(&hugo, "9104").await;
+    shop.order(&bruno, o_bruno).await;
+    shop.order(&hugo, o_hugo).await;
     shop.event(
         &gilles,
         "consent.changed",
@@ -183,7 +234,7 @@ async fn every_engine_program_mails_on_its_trigger_at_its_time_and_stops_on_ever
     shop.event(
         &damien,
         "order.refunded",
-        json!({ "order_id": "9102", "refund_id": "r1", "amount": { "minor": 4500, "currency": "EUR" } }),
+        json!({ "order_id": o_damien, "refund_id": "r1", "amount": { "minor": 4500, "currency": "EUR" } }),
     )
     .await;
     shop.run(Duration::days(1)).await;
@@ -228,4 +279,28 @@ async fn every_engine_program_mails_on_its_trigger_at_its_time_and_stops_on_ever
     assert!(survey.header("List-Unsubscribe").is_none(), "service mail");
     assert_eq!(fiona_mails.len(), 2, "{:?}", fiona_mails.iter().map(|m| &m.subject).collect::<Vec<_>>());
     assert!(fiona_mails.iter().any(|m| m.subject == "New arrivals at Maison Demo"), "the scenario, resumed");
+
+    // The 2024 edition is published: Iris (subscribed, bought the 2023) hears of it at the
+    // next 10:00 in her zone; Xavier and Yann bought it too but gave no consent.
+    let launch = json!({ "id": unique("e"), "type": "product.published", "occurred_at": Utc::now().trunc_subsecs(0),
+        "data": { "product_id": chablis_2024, "title": format!("Chablis {tag} 2024"),
+                  "price": { "minor": 2900, "currency": "EUR" }, "url": "http://localhost:8080/products/c24" } });
+    shop.post(launch).await;
+    shop.run(review_at - shop.now + Duration::days(4)).await;
+    let edition: Vec<StoredMail> =
+        shop.mails_to(&iris).await.into_iter().filter(|m| m.subject == "Our yearly edition is here").collect();
+    assert_eq!(edition.len(), 1, "one announcement");
+    assert!(html(&edition[0]).contains(&format!("Chablis {tag} 2024")));
+    for c in [&xavier, &yann] {
+        assert!(!shop.subjects(c).await.iter().any(|s| s == "Our yearly edition is here"), "no consent, no marketing");
+    }
+
+    // Two weeks after her order, at 10:00: the glasses the other Chablis buyers took, never
+    // the Chablis she has.
+    shop.run(Duration::days(16)).await;
+    let picked: Vec<StoredMail> =
+        shop.mails_to(&iris).await.into_iter().filter(|m| m.subject == "A selection picked for you").collect();
+    assert_eq!(picked.len(), 1, "{:?}", shop.subjects(&iris).await);
+    assert!(html(&picked[0]).contains(&glasses_title));
+    assert!(!html(&picked[0]).contains(&chablis_title), "never a product already bought");
 }

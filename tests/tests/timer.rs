@@ -36,6 +36,7 @@ async fn a_checkout_arms_a_schedule_whose_firing_requests_the_first_reminder() {
     let clock = Arc::new(ManualClock::at(started));
     let deps = Deps {
         store: store.clone(),
+        affinities: store.clone(),
         publisher: publisher.clone(),
         scheduler: Arc::new(stack.timer_scheduler().unwrap()),
         shops: Arc::new(Shops::parse(&json!({ "shops": [{ "id": shop }] }).to_string()).unwrap()),

@@ -12,10 +12,12 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
-use relance::bus::{SOURCE_INGEST, SOURCE_SEGMENTS};
+use relance::bus::{SOURCE_INGEST, SOURCE_PROGRAMS, SOURCE_SEGMENTS};
 use relance::events::{Checkout, Event, Payload};
 use relance::ids::{ExternalId, ProfileId, ShopId};
-use relance::ports::{Clock, EventPublisher, ProfileStore, PublishError, ScheduleError, Scheduler, StoreError};
+use relance::ports::{
+    AffinityStore, Clock, EventPublisher, ProfileStore, PublishError, ScheduleError, Scheduler, StoreError,
+};
 use relance::profile::records::CheckoutRecord;
 use relance::profile::{IdentityKey, Profile, Record, RecordKey};
 use relance::programs::checkout::{Decision, ReminderDue, StopReason, decide, first_reminder, is_news, message_key};
@@ -34,6 +36,8 @@ pub use relance::programs::checkout::PROGRAM;
 
 pub struct Deps {
     pub store: Arc<dyn ProfileStore>,
+    /// The products-bought-together table (read by programs whose steps suggest).
+    pub affinities: Arc<dyn AffinityStore>,
     pub publisher: Arc<dyn EventPublisher>,
     pub scheduler: Arc<dyn Scheduler>,
     pub shops: Arc<Shops>,
@@ -133,6 +137,17 @@ pub async fn handle(input: serde_json::Value, deps: &Deps) -> Result<Outcome, Ha
                 return Ok(Outcome::Ignored { reason: "no program starts on this transition" });
             }
             program_step(&reactivation::episode(&change, deps.clock.now()), deps).await?
+        }
+        // A new edition, fanned out by rfm-nightly to one past buyer of its line.
+        Input::Bus(envelope)
+            if envelope.source == SOURCE_PROGRAMS && envelope.detail_type == relance::programs::edition::RELEASED =>
+        {
+            let event: Event = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
+            let programs = start_programs(&event, deps).await?;
+            if programs.is_empty() {
+                return Ok(Outcome::Ignored { reason: "no program starts on this edition" });
+            }
+            Outcome::Started { programs }
         }
         Input::Bus(envelope) => {
             if envelope.source != SOURCE_INGEST {
@@ -336,8 +351,9 @@ async fn start_programs(event: &Event, deps: &Deps) -> Result<Vec<String>, Handl
 }
 
 async fn arm_step(deps: &Deps, due: &ProgramDue, name: ScheduleName, at: DateTime<Utc>) -> Result<(), HandleError> {
-    let payload = serde_json::to_value(due).map_err(HandleError::Malformed)?;
     let at = at.max(deps.clock.now() + chrono::Duration::minutes(1)).with_nanosecond_zero();
+    let payload =
+        serde_json::to_value(ProgramDue { due_at: Some(at), ..due.clone() }).map_err(HandleError::Malformed)?;
     deps.scheduler.upsert(&OneTimeSchedule { name, at, payload }).await?;
     Ok(())
 }
@@ -368,7 +384,9 @@ async fn profile_of_run(deps: &Deps, due: &ProgramDue) -> Result<Option<Profile>
 /// decide, then publish the mail request and arm what comes next.
 async fn program_step(due: &ProgramDue, deps: &Deps) -> Result<Outcome, HandleError> {
     let program = program(&due.program).ok_or_else(|| HandleError::NoProgram(due.program.clone()))?;
-    let now = deps.clock.now();
+    // The step's time: when its schedule was due, if that is later than the clock (a local
+    // stack that fast-forwards schedules); Scheduler never fires one early.
+    let now = due.due_at.map_or(deps.clock.now(), |at| at.max(deps.clock.now()));
     let profile = profile_of_run(deps, due).await?;
     if profile.is_none() && due.profile.is_none() && now - due.started_at < FILING_GRACE {
         return Err(HandleError::NotFiledYet);
@@ -381,11 +399,16 @@ async fn program_step(due: &ProgramDue, deps: &Deps) -> Result<Outcome, HandleEr
     let settings = shop.map(|s| s.programs.journey(&program.id)).unwrap_or_default();
     let shop_zone = shop.and_then(|s| s.time_zone.as_deref());
     let zone = profile.as_ref().map_or_else(|| zone_named(shop_zone), |p| zone_of(p, shop_zone));
+    let suggestions = match &profile {
+        Some(profile) if suggests(program) => suggestions(deps, due, profile, &records).await?,
+        _ => Vec::new(),
+    };
     let facts = profile.as_ref().map(|profile| Facts {
         profile,
         records: &records,
         started_at: due.started_at,
         order: due.order.as_ref(),
+        suggestions: &suggestions,
         now,
     });
     match engine::advance(program, due, facts.as_ref(), &settings, zone, now) {
@@ -406,6 +429,31 @@ async fn program_step(due: &ProgramDue, deps: &Deps) -> Result<Outcome, HandleEr
             Ok(Outcome::Ended(reason))
         }
     }
+}
+
+fn suggests(program: &relance::programs::Program) -> bool {
+    program.steps.iter().any(|s| matches!(s.action, relance::programs::Action::Send { suggest: true, .. }))
+}
+
+/// Products often bought with the run's order, from the affinity table's entries of its
+/// lines' products.
+async fn suggestions(
+    deps: &Deps,
+    due: &ProgramDue,
+    profile: &Profile,
+    records: &[Record],
+) -> Result<Vec<relance::programs::request::MailedProduct>, HandleError> {
+    let lines = records.iter().find_map(|r| match r {
+        Record::Order(order) if Some(&order.order_id) == due.order.as_ref() => order.lines.as_ref(),
+        _ => None,
+    });
+    let mut products: Vec<ExternalId> =
+        lines.map(|l| l.value.iter().filter_map(|line| line.product_id.clone()).collect()).unwrap_or_default();
+    products.sort();
+    products.dedup();
+    products.truncate(20);
+    let entries = deps.affinities.load_affinities(&due.shop, &products).await?;
+    Ok(relance::programs::affinity::suggest(&entries, profile, 3))
 }
 
 /// The profile the reminder's customer has now, by the keys the checkout gave.

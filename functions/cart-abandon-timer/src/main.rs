@@ -21,8 +21,10 @@ async fn main() -> Result<(), Error> {
     relance::programs::catalogue().map_err(|e| e.to_string())?;
     let sdk = relance::aws::load_sdk_config().await;
     let shops = load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), &secret).await?;
+    let store = Arc::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
     let deps = Arc::new(Deps {
-        store: Arc::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
+        store: store.clone(),
+        affinities: store,
         publisher: Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus)),
         scheduler: Arc::new(EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(&sdk), target)),
         shops: Arc::new(shops),

@@ -13,8 +13,8 @@
 
 use lambda_runtime::LambdaEvent;
 use relance::ids::ShopId;
-use relance::ports::{Clock, EventPublisher, ProfileStore, RunStore, SegmentStore};
-use relance::segments::nightly::{NightlyError, Settings, Summary, run};
+use relance::ports::{AffinityStore, Clock, EventPublisher, ProfileStore, RunStore, SegmentStore};
+use relance::segments::nightly::{NightlyError, Settings, Summary, run_with};
 use relance::segments::rfm::Monetary;
 use relance::segments::sharded::{self, Task, Workers};
 use relance::shops::Shops;
@@ -24,6 +24,8 @@ use std::sync::Arc;
 
 pub struct Deps {
     pub segments: Arc<dyn SegmentStore>,
+    /// The products-bought-together table the night writes for the affinity program.
+    pub affinities: Arc<dyn AffinityStore>,
     pub profiles: Arc<dyn ProfileStore>,
     pub publisher: Arc<dyn EventPublisher>,
     pub runs: Arc<dyn RunStore>,
@@ -43,6 +45,8 @@ pub enum HandleError {
     NotATask(String),
     #[error("the run's tasks could not be put on the bus")]
     Plan(#[source] relance::ports::PublishError),
+    #[error("a new edition could not be announced")]
+    FanOut(#[source] relance::programs::edition::FanOutError),
     #[error("shard {index} of {of} ({phase:?}) failed")]
     Shard { index: u32, of: u32, phase: sharded::Phase, source: NightlyError },
 }
@@ -80,6 +84,14 @@ pub async fn handle(event: LambdaEvent<serde_json::Value>, deps: &Deps) -> Resul
     // start a whole run).
     if event.payload.get("detail-type").is_some() {
         let envelope: TaskEvent = serde_json::from_value(event.payload).map_err(HandleError::Malformed)?;
+        if envelope.detail_type == "product.published" {
+            let product: relance::events::Event =
+                serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
+            relance::programs::edition::fan_out(deps.segments.as_ref(), deps.publisher.as_ref(), &product)
+                .await
+                .map_err(HandleError::FanOut)?;
+            return Ok(Vec::new());
+        }
         if envelope.detail_type != sharded::TASK {
             return Err(HandleError::NotATask(envelope.detail_type));
         }
@@ -102,8 +114,16 @@ pub async fn handle(event: LambdaEvent<serde_json::Value>, deps: &Deps) -> Resul
     let (mut summaries, mut failures) = (Vec::new(), Vec::new());
     for shop in &shops {
         let settings = settings(&deps.shops, shop);
-        let scored =
-            run(deps.segments.as_ref(), deps.profiles.as_ref(), deps.publisher.as_ref(), shop, settings, now).await;
+        let scored = run_with(
+            deps.segments.as_ref(),
+            deps.profiles.as_ref(),
+            deps.publisher.as_ref(),
+            Some(deps.affinities.as_ref()),
+            shop,
+            settings,
+            now,
+        )
+        .await;
         match scored {
             Ok(summary) => summaries.push(summary),
             Err(error) => {
@@ -156,6 +176,7 @@ mod tests {
                 .unwrap();
         let deps = Deps {
             segments: store.clone(),
+            affinities: store.clone(),
             profiles: store.clone(),
             publisher: publisher.clone(),
             runs: store,

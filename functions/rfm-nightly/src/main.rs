@@ -19,6 +19,7 @@ async fn main() -> Result<(), Error> {
     let store = Arc::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
     let deps = Arc::new(Deps {
         segments: store.clone(),
+        affinities: store.clone(),
         profiles: store.clone(),
         runs: store,
         publisher: Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus)),

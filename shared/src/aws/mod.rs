@@ -2,6 +2,7 @@
 //! the same code talks to AWS in production and to the local emulators in tests
 //! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SESV2`, …).
 
+mod affinity;
 mod dynamo;
 mod eventbridge;
 mod ledger;

@@ -46,6 +46,9 @@ pub enum Payload {
     PageViewed(PageView),
     #[serde(rename = "support.interaction")]
     SupportInteraction(Support),
+    /// A product put on sale (a new yearly edition of a line, say): about no customer.
+    #[serde(rename = "product.published")]
+    ProductPublished(Product),
     #[serde(rename = "gdpr.data_requested")]
     DataRequested(DataRequest),
     #[serde(rename = "gdpr.customer_redacted")]
@@ -56,7 +59,7 @@ pub enum Payload {
 
 impl Payload {
     /// Every detail-type, in the order of the README's table.
-    pub const DETAIL_TYPES: [&'static str; 19] = [
+    pub const DETAIL_TYPES: [&'static str; 20] = [
         "customer.upserted",
         "consent.changed",
         "customer.signed_up",
@@ -73,6 +76,7 @@ impl Payload {
         "product.viewed",
         "page.viewed",
         "support.interaction",
+        "product.published",
         "gdpr.data_requested",
         "gdpr.customer_redacted",
         "gdpr.shop_redacted",
@@ -97,9 +101,10 @@ impl Payload {
             Payload::ProductViewed(_) => 13,
             Payload::PageViewed(_) => 14,
             Payload::SupportInteraction(_) => 15,
-            Payload::DataRequested(_) => 16,
-            Payload::CustomerRedacted(_) => 17,
-            Payload::ShopRedacted => 18,
+            Payload::ProductPublished(_) => 16,
+            Payload::DataRequested(_) => 17,
+            Payload::CustomerRedacted(_) => 18,
+            Payload::ShopRedacted => 19,
         };
         Self::DETAIL_TYPES[index]
     }
@@ -282,6 +287,23 @@ pub struct Support {
     /// Satisfaction score 1–5, for `satisfaction`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<u8>,
+}
+
+/// A product of the shop's catalogue, as published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub product_id: ExternalId,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
 }
 
 /// GDPR access request (Shopify `customers/data_request`).

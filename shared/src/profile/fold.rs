@@ -101,6 +101,7 @@ impl Profile {
             | Payload::CheckoutUpdated(_)
             | Payload::CheckoutCompleted(_)
             | Payload::CartUpdated(_)
+            | Payload::ProductPublished(_)
             | Payload::DataRequested(_)
             | Payload::CustomerRedacted(_)
             | Payload::ShopRedacted => {}
@@ -257,6 +258,9 @@ impl Profile {
             last_bought_at: stamp.at,
             quantity: if count { u64::from(line.quantity) } else { 0 },
             orders: u32::from(count),
+            unit_price: Some(Lww::new(line.unit_price, stamp.clone())),
+            image_url: line.image_url.clone().map(|u| Lww::new(u, stamp.clone())),
+            categories: line.categories.iter().cloned().collect(),
         };
         match self.products.get_mut(product) {
             Some(mine) => join_bought(mine, offered),
@@ -314,4 +318,7 @@ fn join_bought(mine: &mut BoughtProduct, theirs: BoughtProduct) {
     mine.last_bought_at = mine.last_bought_at.max(theirs.last_bought_at);
     mine.quantity = mine.quantity.saturating_add(theirs.quantity);
     mine.orders = mine.orders.saturating_add(theirs.orders);
+    join_lww(&mut mine.unit_price, theirs.unit_price, false);
+    join_lww(&mut mine.image_url, theirs.image_url, false);
+    mine.categories.extend(theirs.categories);
 }

@@ -221,6 +221,14 @@ pub struct BoughtProduct {
     /// Units bought, over every order.
     pub quantity: u64,
     pub orders: u32,
+    /// The unit price last paid, the picture and the collections of the line: what an
+    /// affinity mail shows of a product other customers bought ([`crate::programs::affinity`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<Lww<Money>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<Lww<String>>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub categories: BTreeSet<String>,
 }
 
 /// A help-desk ticket: opened and closed times join by earliest and latest, so a close

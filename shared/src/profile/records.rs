@@ -364,6 +364,7 @@ impl Record {
             Payload::CustomerUpserted(_)
             | Payload::ConsentChanged(_)
             | Payload::SignedUp(_)
+            | Payload::ProductPublished(_)
             | Payload::DataRequested(_)
             | Payload::CustomerRedacted(_)
             | Payload::ShopRedacted => vec![],

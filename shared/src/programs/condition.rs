@@ -20,6 +20,9 @@ pub struct Facts<'a> {
     pub started_at: DateTime<Utc>,
     /// The order the run is about, if any.
     pub order: Option<&'a ExternalId>,
+    /// Products the affinity table suggests for the run's order (read only for programs
+    /// whose steps `suggest`).
+    pub suggestions: &'a [crate::programs::request::MailedProduct],
     pub now: DateTime<Utc>,
 }
 

@@ -178,6 +178,8 @@ struct StepDefinition {
     #[serde(default)]
     show_viewed: Option<String>,
     #[serde(default)]
+    suggest: bool,
+    #[serde(default)]
     branch: Option<BranchDefinition>,
     #[serde(default)]
     next: Option<String>,
@@ -333,10 +335,21 @@ pub fn load(file: &str, text: &str) -> Result<Program, DefinitionError> {
                     .map(|raw| wait(Some(raw)).map(|d| u32::try_from(d.num_days().max(1)).unwrap_or(u32::MAX)))
                     .transpose()
                     .map_err(|p| at(Some(here), p))?;
-                Action::Send { template: template.clone(), discount: step.discount, next, show_viewed_days }
+                Action::Send {
+                    template: template.clone(),
+                    discount: step.discount,
+                    next,
+                    show_viewed_days,
+                    suggest: step.suggest,
+                }
             }
             (None, Some(branch)) => {
-                for (set, field) in [(step.discount, "discount"), (step.show_viewed.is_some(), "show_viewed")] {
+                let fields = [
+                    (step.discount, "discount"),
+                    (step.show_viewed.is_some(), "show_viewed"),
+                    (step.suggest, "suggest"),
+                ];
+                for (set, field) in fields {
                     if set {
                         return Err(at(Some(here), Problem::NotSending(field)));
                     }

@@ -52,6 +52,22 @@ pub struct ProgramDue {
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<ExternalId>,
+    /// How often this step was put off for an open ticket: each re-check gets a schedule
+    /// name of its own (the firing one is deleted by Scheduler once it completes).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pauses: u32,
+    /// When the schedule that carries it was due: the step's "now" when it fires late (and,
+    /// on a fast-forwarded local stack, when it fires early).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+    /// Products the trigger named for the mail (the new edition a `product.published`
+    /// announces).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<MailedProduct>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl ProgramDue {
@@ -78,9 +94,9 @@ impl ProgramDue {
         }
     }
 
-    /// The name of a paused step's re-check: one a day, never the firing one's.
-    pub fn pause_name(&self, now: DateTime<Utc>) -> ScheduleName {
-        let day = now.date_naive().to_string();
+    /// The name of a paused step's re-check: one per pause, never the firing one's.
+    pub fn pause_name(&self, _now: DateTime<Utc>) -> ScheduleName {
+        let day = self.pauses.to_string();
         let step = self.step.to_string();
         let subject = self.subject.as_deref().unwrap_or("");
         ScheduleName::derived("pause", &[&self.program, self.shop.as_str(), &self.person(), subject, &step, &day])
@@ -121,7 +137,9 @@ pub fn start(program: &Program, event: &Event, zone: Tz, now: DateTime<Utc>) -> 
     if !program.trigger.matches(event) || !is_news(event.occurred_at, now) {
         return None;
     }
-    if event.identity.email.is_none() && event.identity.customer_id.is_none() && event.identity.visitor_id.is_none() {
+    let identity = &event.identity;
+    let keyless = identity.email.is_none() && identity.customer_id.is_none() && identity.visitor_id.is_none();
+    if keyless && identity.profile.is_none() {
         return None;
     }
     let order = order_of(&event.payload);
@@ -148,6 +166,17 @@ pub fn start(program: &Program, event: &Event, zone: Tz, now: DateTime<Utc>) -> 
         started_at: event.occurred_at,
         subject: Some(subject),
         order,
+        pauses: 0,
+        due_at: None,
+        products: match &event.payload {
+            Payload::ProductPublished(product) => vec![MailedProduct {
+                title: product.title.clone(),
+                url: product.url.clone(),
+                price: product.price,
+                image_url: product.image_url.clone(),
+            }],
+            _ => Vec::new(),
+        },
     };
     let first = program.steps.first()?;
     Some((due, due_at(&first.wait, event.occurred_at, zone)))
@@ -179,6 +208,8 @@ pub enum Stopped {
     Limit,
     /// A ticket stayed open longer than [`LONGEST_PAUSE`].
     PausedTooLong,
+    /// A step that suggests products found none the customer has not bought.
+    NothingToSuggest,
 }
 
 /// What a due step does.
@@ -239,19 +270,27 @@ pub fn advance(
                 }
                 index = target;
             }
-            Action::Send { template, discount, next, show_viewed_days } => {
+            Action::Send { template, discount, next, show_viewed_days, suggest } => {
                 if program.kind == MailKind::Marketing && settings.pause_on_open_ticket && profile.has_open_ticket() {
                     if now > due_at(&step.wait, due.started_at, zone) + LONGEST_PAUSE {
                         return Advance::Stop(Stopped::PausedTooLong);
                     }
-                    return Advance::Arm { due: here, at: now + PAUSE_RECHECK, paused: true };
+                    let due = ProgramDue { pauses: here.pauses + 1, ..here };
+                    return Advance::Arm { due, at: now + PAUSE_RECHECK, paused: true };
                 }
                 if let Some((most, window)) = program.limit.at_most
                     && sent_within(facts.records, &program.id, now - window) >= most as usize
                 {
                     return Advance::Stop(Stopped::Limit);
                 }
-                let products = show_viewed_days.map(|days| viewed_products(facts, days)).unwrap_or_default();
+                let mut products = due.products.clone();
+                products.extend(show_viewed_days.map(|days| viewed_products(facts, days)).unwrap_or_default());
+                if *suggest {
+                    if facts.suggestions.is_empty() {
+                        return Advance::Stop(Stopped::NothingToSuggest);
+                    }
+                    products.extend(facts.suggestions.iter().cloned());
+                }
                 let request = MailRequest {
                     shop: due.shop.clone(),
                     profile: Some(profile.id.clone()),

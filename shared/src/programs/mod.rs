@@ -8,15 +8,18 @@
 //! adding a program or changing a delay is an edit of a file. Shops tune them per shop with
 //! [`settings::ProgramSettings`].
 
+pub mod affinity;
 pub mod attribution;
 pub mod campaign;
 pub mod checkout;
 pub mod condition;
 pub mod definition;
+pub mod edition;
 pub mod engine;
 pub mod gate;
 pub mod reactivation;
 pub mod request;
+pub mod results;
 pub mod send;
 pub mod settings;
 pub mod trigger;
@@ -47,8 +50,10 @@ impl Wait {
 pub enum Action {
     /// Mails `template` (with the shop's discount for this program when `discount`), then
     /// goes on to `next` (an index into the program's steps; `None`: the program ends).
-    /// `show_viewed_days`: list the products viewed in that many days before now.
-    Send { template: String, discount: bool, next: Option<usize>, show_viewed_days: Option<u32> },
+    /// `show_viewed_days`: list the products viewed in that many days before now;
+    /// `suggest`: list products often bought with the run's order ([`affinity`]), and send
+    /// nothing when there are none.
+    Send { template: String, discount: bool, next: Option<usize>, show_viewed_days: Option<u32>, suggest: bool },
     /// Goes on to `then` if `when` holds now, else to `otherwise` (`None`: the end).
     Branch { when: Condition, then: Option<usize>, otherwise: Option<usize> },
 }

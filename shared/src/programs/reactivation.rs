@@ -58,6 +58,9 @@ pub fn episode(change: &SegmentChange, now: DateTime<Utc>) -> ProgramDue {
         started_at: now,
         subject: None,
         order: None,
+        pauses: 0,
+        due_at: None,
+        products: Vec::new(),
     }
 }
 
@@ -117,7 +120,8 @@ mod tests {
             crate::ids::Email::parse("a@example.fr").unwrap(),
             crate::lattice::Stamp { at: started, event: crate::ids::EventId::parse("e").unwrap() },
         ));
-        let facts = |now| Facts { profile: &profile, records: &[], started_at: started, order: None, now };
+        let facts =
+            |now| Facts { profile: &profile, records: &[], started_at: started, order: None, suggestions: &[], now };
         let settings =
             crate::programs::settings::JourneySettings { discount_code: Some("REVIENS".into()), ..Default::default() };
         let run = |due: &ProgramDue, now| advance(program, due, Some(&facts(now)), &settings, chrono_tz::Tz::UTC, now);

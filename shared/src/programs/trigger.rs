@@ -10,18 +10,14 @@ use crate::profile::ConsentState;
 use serde::Serialize;
 
 /// The events a trigger may name: every canonical detail-type but the GDPR ones, and the
-/// ones Relance derives (`segment.changed` from the nightly run, `nightly` itself,
-/// `product.published` fanned out to a line's past buyers).
+/// two Relance derives (`segment.changed` from the nightly run, `nightly` itself).
 pub fn is_trigger_event(name: &str) -> bool {
     let canonical = Payload::DETAIL_TYPES.contains(&name) && !name.starts_with("gdpr.");
-    canonical || [SEGMENT_CHANGED, NIGHTLY, PRODUCT_PUBLISHED].contains(&name)
+    canonical || [SEGMENT_CHANGED, NIGHTLY].contains(&name)
 }
 
 pub const SEGMENT_CHANGED: &str = "segment.changed";
 pub const NIGHTLY: &str = "nightly";
-/// A product (a new yearly edition) put on sale: fanned out to past buyers of its line,
-/// not tied to one customer's event.
-pub const PRODUCT_PUBLISHED: &str = "product.published";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Trigger {

@@ -232,11 +232,29 @@ pub async fn run(
     settings: Settings,
     now: DateTime<Utc>,
 ) -> Result<Summary, NightlyError> {
+    run_with(segments, profiles, publisher, None, shop, settings, now).await
+}
+
+/// [`run`], also counting which products the shop's customers buy together on the same
+/// pass over the profiles, and writing that table for the affinity program.
+pub async fn run_with(
+    segments: &dyn SegmentStore,
+    profiles: &dyn ProfileStore,
+    publisher: &dyn EventPublisher,
+    affinities: Option<&dyn crate::ports::AffinityStore>,
+    shop: &ShopId,
+    settings: Settings,
+    now: DateTime<Utc>,
+) -> Result<Summary, NightlyError> {
     let mut rows = Vec::new();
+    let mut together = crate::programs::affinity::CoOccurrence::default();
     let mut cursor = None;
     loop {
         let page = segments.profiles_page(shop, cursor).await?;
         rows.extend(rows_of(&page.profiles, &settings, now));
+        if affinities.is_some() {
+            page.profiles.iter().for_each(|p| together.add(&p.value));
+        }
         cursor = page.next;
         if cursor.is_none() {
             break;
@@ -246,6 +264,11 @@ pub async fn run(
     let customers: Vec<crate::clv::Customer> = rows.iter().filter_map(|r| r.customer).collect();
     let model = value_model(shop, &customers, &settings, now);
     let tally = stand(segments, profiles, publisher, shop, &rows, &cutoffs, model.as_ref(), &settings, now).await?;
+    if let Some(store) = affinities {
+        let table = together.finish();
+        store.save_affinities(shop, &table, now).await?;
+        tracing::info!(%shop, products = table.len(), "affinity table written");
+    }
     let summary = tally.summary(shop, settings.currency, now);
     announce(segments, publisher, &summary).await?;
     Ok(summary)

@@ -125,6 +125,14 @@ async fn main() -> Result<(), Error> {
     demo.ship().await?;
     demo.dispatch("order mails sent", demo.now + Duration::hours(7)).await?;
 
+    step("the new vintage is published through the API: Château Relance millésime 2024");
+    demo.publish_vintage().await?;
+    demo.dispatch(
+        "buyers of earlier vintages told, at 10:00 their time",
+        demo.now + Duration::days(1) + Duration::hours(7),
+    )
+    .await?;
+
     step("a marketer sends a campaign to a segment with `aws events put-events`");
     let segment = demo.campaign().await?;
     demo.dispatch(&format!("campaign sent to {segment}"), demo.now + Duration::hours(7)).await?;
@@ -375,6 +383,20 @@ impl Demo {
     }
 
     /// Generic-API events, in signed batches of at most 100.
+    /// The next yearly edition of the catalogue's first line, as the shop's back office
+    /// would publish it.
+    async fn publish_vintage(&mut self) -> Result<(), Error> {
+        let line = self.shop.products.iter().filter(|p| p.edition.is_some()).max_by_key(|p| p.edition);
+        let Some(latest) = line else { return Ok(()) };
+        let year = latest.edition.unwrap_or(2023) + 1;
+        let title = latest.title.replace(&latest.edition.unwrap_or_default().to_string(), &year.to_string());
+        let event = json!({ "id": format!("vintage-{year}"), "type": "product.published", "occurred_at": self.now,
+            "data": { "product_id": (latest.id + 1_000_000).to_string(), "title": title, "variant_title": "75 cl",
+                      "price": { "minor": latest.price_eur_minor + 300, "currency": "EUR" },
+                      "url": "http://localhost:8080/products/vintage", "categories": [latest.category] } });
+        self.api(vec![event]).await
+    }
+
     async fn api(&mut self, events: Vec<Value>) -> Result<(), Error> {
         let secret = Secret::new("local-api-secret".to_owned())?;
         for batch in events.chunks(100) {
@@ -468,17 +490,10 @@ impl Demo {
             }
         }
 
-        // Mails per program, with their signals and attributed revenue.
-        let mut per_program: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-        for m in &messages {
-            let slot = per_program.entry(program_of(m)).or_default();
-            slot.0 += 1;
-            slot.1 += u64::from(m.signals.contains_key("opened"));
-            slot.2 += u64::from(m.signals.contains_key("clicked"));
-        }
-        let mut attribution = relance::programs::attribution::RevenueReport::default();
-        for profile_records in records.values() {
-            attribution.add(&relance::programs::attribution::attribute(profile_records));
+        // Results per program, as the CRM computes them from each customer's records.
+        let mut results = relance::programs::results::Results::default();
+        for profile in &profiles {
+            results.add(profile, records.get(&profile.id).map(Vec::as_slice).unwrap_or_default());
         }
 
         // Segments and the RFM grid, from the standings rfm-nightly wrote.
@@ -526,23 +541,24 @@ impl Demo {
                 .iter()
                 .map(|(c, (minor, n))| Amount { currency: c.clone(), amount: money(*minor), orders: *n })
                 .collect(),
-            programs: per_program
+            programs: results
+                .by_program
                 .iter()
-                .map(|(program, (sent, opened, clicked))| ProgramRow {
+                .filter(|(_, r)| r.sent > 0)
+                .map(|(program, r)| ProgramRow {
                     program: program.clone(),
-                    sent: *sent,
-                    opened: *opened,
-                    clicked: *clicked,
-                    revenue: attribution
-                        .by_program
-                        .get(program)
-                        .map(|by| {
-                            by.iter()
-                                .map(|(c, r)| format!("{c} {} ({} orders)", money(r.net_minor), r.orders))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        })
-                        .unwrap_or_default(),
+                    sent: r.sent,
+                    delivered: r.delivered,
+                    opened: r.opened,
+                    clicked: r.clicked,
+                    unsubscribes: r.unsubscribes,
+                    orders: r.orders,
+                    revenue: r
+                        .revenue
+                        .iter()
+                        .map(|(c, minor)| format!("{c} {}", money(*minor)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 })
                 .collect(),
             mails: gallery(&mails, &messages.iter().map(|m| (m.provider_id.clone(), program_of(m))).collect()),
@@ -580,7 +596,7 @@ impl Demo {
                 ("lapsing (next order a month late)".into(), lapsing.to_string()),
                 ("run time".into(), format!("{:.0} s", started.elapsed().as_secs_f64())),
             ],
-            programs: per_program.iter().map(|(p, (sent, _, _))| (p.clone(), *sent)).collect(),
+            programs: results.by_program.iter().filter(|(_, r)| r.sent > 0).map(|(p, r)| (p.clone(), r.sent)).collect(),
             segments: segments.clone(),
             recovered: recovered_count,
             refused: self.ingested.refused,

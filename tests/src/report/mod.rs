@@ -46,9 +46,13 @@ pub struct Amount {
 pub struct ProgramRow {
     pub program: String,
     pub sent: u64,
+    pub delivered: u64,
+    /// Shown apart from clicks: Apple Mail Privacy Protection opens every mail.
     pub opened: u64,
     pub clicked: u64,
-    /// Attributed revenue per currency, formatted.
+    pub unsubscribes: u64,
+    /// Attributed orders, and their net revenue per currency, formatted.
+    pub orders: u64,
     pub revenue: String,
 }
 
@@ -148,8 +152,11 @@ mod tests {
             programs: vec![ProgramRow {
                 program: "abandoned-checkout".into(),
                 sent: 12,
+                delivered: 12,
                 opened: 4,
                 clicked: 3,
+                unsubscribes: 1,
+                orders: 2,
                 revenue: "EUR 129.00".into(),
             }],
             mails: vec![MailCard {

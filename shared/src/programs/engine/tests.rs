@@ -49,13 +49,14 @@ pub(super) fn ticket(kind: &str, id: &str) -> Value {
 pub(super) struct Customer {
     pub profile: Profile,
     pub records: Vec<Record>,
+    pub suggestions: Vec<MailedProduct>,
 }
 
 impl Customer {
     pub fn new() -> Self {
         let profile =
             Profile::new(crate::ids::ShopId::parse("demo").unwrap(), crate::ids::ProfileId::parse("p1").unwrap(), t0());
-        Self { profile, records: Vec::new() }
+        Self { profile, records: Vec::new(), suggestions: Vec::new() }
     }
 
     pub fn with(events: &[Event]) -> Self {
@@ -86,6 +87,7 @@ impl Customer {
             records: &self.records,
             started_at: due.started_at,
             order: due.order.as_ref(),
+            suggestions: &self.suggestions,
             now,
         }
     }
@@ -201,8 +203,10 @@ fn an_open_ticket_pauses_marketing_not_service_mail_and_a_closed_ticket_asks_for
     let (due, _) = start(program("welcome").unwrap(), &joined, paris(), t0()).unwrap();
     let waiting = Customer::with(&[subscribed.clone(), joined.clone(), opened.clone()]);
     let Advance::Arm { due: paused, at, paused: true } = run("welcome", &waiting, &due, t0()) else { panic!() };
-    assert_eq!((paused.step, at), (1, t0() + PAUSE_RECHECK));
+    assert_eq!((paused.step, paused.pauses, at), (1, 1, t0() + PAUSE_RECHECK));
     assert_ne!(paused.pause_name(t0()), due.schedule_name(), "never the firing schedule's name");
+    let Advance::Arm { due: again, .. } = run("welcome", &waiting, &paused, t0()) else { panic!() };
+    assert_ne!(again.pause_name(t0()), paused.pause_name(t0()), "nor the previous pause's");
     let late = t0() + LONGEST_PAUSE + Duration::days(1);
     assert_eq!(run("welcome", &waiting, &due, late), Advance::Stop(Stopped::PausedTooLong));
     // A shop may turn the pause off.
@@ -265,4 +269,58 @@ fn at_most_limits_a_programs_mails_by_the_message_log() {
         ..Default::default()
     }));
     assert_eq!(run("visits-scenario", &customer, &due, now), Advance::Stop(Stopped::Limit));
+}
+
+#[test]
+fn affinity_mails_what_others_bought_with_the_order_two_weeks_on_and_nothing_when_there_is_none() {
+    let program = program("affinity").unwrap();
+    let subscribed = event("c1", t0() - Duration::days(1), consent("subscribed", t0() - Duration::days(1)));
+    let placed = event("o1", t0(), order("order.placed", "1001"));
+    let (due, at) = start(program, &placed, paris(), t0()).unwrap();
+    assert_eq!(at, Utc.with_ymd_and_hms(2026, 12, 14, 9, 0, 0).unwrap(), "14 days on, 10:00 in Paris");
+    let mut customer = Customer::with(&[subscribed, placed]);
+    assert_eq!(run("affinity", &customer, &due, at), Advance::Stop(Stopped::NothingToSuggest));
+    customer.suggestions = vec![MailedProduct {
+        title: "Verres à vin".into(),
+        url: None,
+        price: Some(crate::money::Money::from_minor(1900, crate::money::Currency::parse("EUR").unwrap())),
+        image_url: None,
+    }];
+    let Advance::Mail { request, next: None } = run("affinity", &customer, &due, at) else { panic!() };
+    assert_eq!(request.template, "affinity");
+    assert_eq!(request.products.iter().map(|p| p.title.as_str()).collect::<Vec<_>>(), ["Verres à vin"]);
+}
+
+#[test]
+fn a_new_edition_reaches_the_customer_it_was_fanned_out_to_with_the_product_at_ten() {
+    let program = program("yearly-edition").unwrap();
+    let launch = event(
+        "launch",
+        t0() - Duration::hours(2),
+        json!({ "type": "product.published", "product_id": "c24",
+        "title": "Chablis 2024", "url": "https://demo.example/p/c24", "price": { "minor": 2900, "currency": "EUR" } }),
+    );
+    assert!(
+        start(
+            program,
+            &{
+                let mut e = launch.clone();
+                e.identity = Identity::default();
+                e
+            },
+            paris(),
+            t0()
+        )
+        .is_none()
+    );
+    let customer =
+        Customer::with(&[event("c1", t0() - Duration::days(1), consent("subscribed", t0() - Duration::days(1)))]);
+    let released = crate::programs::edition::for_customer(&launch, &customer.profile.id).unwrap();
+    let (due, at) = start(program, &released, paris(), t0()).unwrap();
+    assert_eq!(at, t0(), "the next 10:00 in Paris");
+    let Advance::Mail { request, .. } = run("yearly-edition", &customer, &due, at) else { panic!() };
+    assert_eq!(request.products[0].title, "Chablis 2024");
+    let other = crate::programs::edition::for_customer(&launch, &crate::ids::ProfileId::parse("p2").unwrap()).unwrap();
+    let (other_due, _) = start(program, &other, paris(), t0()).unwrap();
+    assert_ne!(other_due.message_key(program, &customer.profile.id, 1), request.message_key);
 }
