@@ -126,8 +126,9 @@ pub async fn handle(input: serde_json::Value, deps: &Deps) -> Result<Outcome, Ha
     let outcome = match serde_json::from_value::<Input>(input).map_err(HandleError::Malformed)? {
         Input::Reminder(due) => remind(&due, deps).await?,
         Input::Program(due) => program_step(&due, deps).await?,
-        Input::Deferred(DeferredMail { deferred }) => {
-            let request = MailRequest { requested_at: deps.clock.now(), ..deferred };
+        Input::Deferred(DeferredMail { deferred, until }) => {
+            let now = deps.clock.now();
+            let request = MailRequest { requested_at: until.map_or(now, |at| at.max(now)), ..deferred };
             deps.publisher.publish(&[request.to_bus_event().map_err(HandleError::Malformed)?]).await?;
             Outcome::Redelivered
         }

@@ -188,7 +188,9 @@ async fn a_deferred_mail_request_is_put_back_on_the_bus_unchanged_but_for_its_ti
         products: Vec::new(),
         requested_at: w.clock.now() - chrono::Duration::hours(9),
     };
-    let payload = serde_json::to_value(relance::programs::request::DeferredMail { deferred: request.clone() }).unwrap();
+    let payload =
+        serde_json::to_value(relance::programs::request::DeferredMail { deferred: request.clone(), until: None })
+            .unwrap();
     assert_eq!(handle(payload, &w.deps).await.unwrap(), Outcome::Redelivered);
     let again = w.requests().pop().unwrap();
     assert_eq!(again, MailRequest { requested_at: w.clock.now(), ..request });

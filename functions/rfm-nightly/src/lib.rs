@@ -241,4 +241,26 @@ mod tests {
         let refused = handle(LambdaEvent::new(foreign, Default::default()), &deps).await;
         assert!(matches!(refused, Err(HandleError::NotATask(_))), "{refused:?}");
     }
+
+    #[tokio::test]
+    async fn a_published_vintage_is_announced_to_the_buyers_of_an_earlier_one() {
+        let (deps, publisher) = one_customer().await;
+        let mut order: serde_json::Value =
+            serde_json::from_str(include_str!("../../../events/profile-update/order.placed.json")).unwrap();
+        order["detail"]["id"] = serde_json::json!("api:demo.myshopify.com:vintage-2023");
+        order["detail"]["identity"] = serde_json::json!({ "email": "amateur@example.fr" });
+        order["detail"]["payload"]["order_id"] = serde_json::json!("77");
+        order["detail"]["payload"]["line_items"] = serde_json::json!([{ "product_id": "8200000000034",
+            "title": "Château Relance millésime 2023", "quantity": 2, "unit_price": { "minor": 2700, "currency": "EUR" } }]);
+        let order: relance::events::Event = serde_json::from_value(order["detail"].clone()).unwrap();
+        let store = MemoryProfileStore::default();
+        apply_event(&store, publisher.as_ref(), &order).await.unwrap();
+        let deps = Deps { segments: Arc::new(store), ..deps };
+        let sample: serde_json::Value =
+            serde_json::from_str(include_str!("../../../events/rfm-nightly/product-published.json")).unwrap();
+        assert!(handle(LambdaEvent::new(sample, Default::default()), &deps).await.unwrap().is_empty());
+        let released: Vec<_> =
+            publisher.events().into_iter().filter(|e| e.detail_type == relance::programs::edition::RELEASED).collect();
+        assert_eq!(released.len(), 1, "the one buyer of the 2023, not the sample's other customer");
+    }
 }

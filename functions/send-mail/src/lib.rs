@@ -98,7 +98,10 @@ pub async fn handle(
         return Err(HandleError::Unsupported { source_name: envelope.source, detail_type: envelope.detail_type });
     }
     let request: MailRequest = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
-    let sent = send_requested(&mailing, &request, deps.clock.now()).await?;
+    // A request comes with the time it is for (a deferred one, the time it was put off to):
+    // never earlier than the clock, later only when its schedule fired early (a local stack
+    // that fast-forwards schedules).
+    let sent = send_requested(&mailing, &request, request.requested_at.max(deps.clock.now())).await?;
     tracing::info!(shop = %request.shop, program = %request.program, step = request.step, ?sent, "handled");
     Ok(Handled::Mail(sent))
 }

@@ -80,7 +80,7 @@ pub enum Problem {
     UnknownSegment(String),
     #[error("unknown template {0:?}")]
     UnknownTemplate(String),
-    #[error("unknown exit {0:?} (known: ordered, checkout_emptied, refunded, unsubscribed, suppressed)")]
+    #[error("unknown exit {0:?} (known: ordered, checkout_emptied, refunded, fulfilled, unsubscribed, suppressed)")]
     UnknownExit(String),
     #[error("unknown limit {0:?} (once_per: occasion, customer, order, ticket)")]
     UnknownLimit(String),
@@ -470,6 +470,7 @@ fn exit(raw: &str) -> Result<Exit, Problem> {
         "ordered" => Exit::Ordered,
         "checkout_emptied" => Exit::CheckoutEmptied,
         "refunded" => Exit::Refunded,
+        "fulfilled" => Exit::Fulfilled,
         "unsubscribed" => Exit::Unsubscribed,
         "suppressed" => Exit::Suppressed,
         other => return Err(Problem::UnknownExit(other.to_owned())),

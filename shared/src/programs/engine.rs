@@ -323,6 +323,7 @@ fn exit_holds(exit: Exit, kind: MailKind, facts: &Facts<'_>) -> bool {
     match exit {
         Exit::Ordered => Condition::OrderedSince.holds(facts),
         Exit::Refunded => Condition::Refunded.holds(facts),
+        Exit::Fulfilled => facts.order.and_then(|o| profile.orders.get(o)).is_some_and(|o| o.fulfilled),
         Exit::Unsubscribed => kind == MailKind::Marketing && profile.consent_state() == ConsentState::Unsubscribed,
         Exit::Suppressed => profile.suppression.is_some(),
         // A checkout's own exit: the checkout series checks it.

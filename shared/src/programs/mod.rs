@@ -95,6 +95,8 @@ pub enum Exit {
     CheckoutEmptied,
     /// The order the program is about was refunded or cancelled.
     Refunded,
+    /// The order the program is about has shipped (a "we are preparing it" mail is late).
+    Fulfilled,
     /// Marketing consent was withdrawn (or never given, beyond the shop's allowance).
     Unsubscribed,
     /// The address hard-bounced or complained.

@@ -80,6 +80,10 @@ impl MailRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeferredMail {
     pub deferred: MailRequest,
+    /// The time it was deferred to: the request's time when it comes back, so a schedule
+    /// fired late (or fast-forwarded, on the local stack) is judged at its own time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl DeferredMail {

@@ -204,8 +204,8 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
 pub const NOT_NOW: &str = "a help-desk ticket is open";
 
 /// What may have changed since a program asked for the mail (it may have waited for quiet
-/// hours or the cap): the order it is about refunded or cancelled, for a program that stops
-/// on that; a ticket opened, for a program's marketing mail (`pause`: the shop's rule;
+/// hours or the cap, or its order's events came out of order): the order it is about
+/// refunded or cancelled, or already shipped, for a program that stops on that; a ticket opened, for a program's marketing mail (`pause`: the shop's rule;
 /// campaigns are the marketer's call). `None`: still wanted.
 pub fn still_wanted(request: &MailRequest, profile: &Profile, pause: bool) -> Option<&'static str> {
     let program = super::program(&request.program);
@@ -218,6 +218,11 @@ pub fn still_wanted(request: &MailRequest, profile: &Profile, pause: bool) -> Op
     if stops_on_refund && refunded {
         return Some("order refunded or cancelled");
     }
+    let stops_on_shipping = program.is_some_and(|p| p.exits.contains(&super::Exit::Fulfilled));
+    let shipped = request.order.as_ref().and_then(|o| profile.orders.get(o)).is_some_and(|o| o.fulfilled);
+    if stops_on_shipping && shipped {
+        return Some("order already shipped");
+    }
     let paused =
         pause && request.kind == MailKind::Marketing && request.campaign.is_none() && profile.has_open_ticket();
     paused.then_some(NOT_NOW)
@@ -225,7 +230,7 @@ pub fn still_wanted(request: &MailRequest, profile: &Profile, pause: bool) -> Op
 
 /// Brings the request back through the timer at `until`.
 async fn defer(m: &Mailing<'_>, request: &MailRequest, until: DateTime<Utc>) -> Result<(), SendError> {
-    let deferred = DeferredMail { deferred: request.clone() };
+    let deferred = DeferredMail { deferred: request.clone(), until: Some(until) };
     let payload = serde_json::to_value(&deferred)
         .map_err(|e| StoreError::Corrupt { entity: "deferred mail", source: Box::new(e) })?;
     m.scheduler.upsert(&OneTimeSchedule { name: deferred.schedule_name(), at: until, payload }).await?;

@@ -321,3 +321,41 @@ async fn an_order_mail_for_a_buyer_not_filed_yet_is_retried_and_an_erased_profil
     gone.profile = Some(crate::ids::ProfileId::parse("erased").unwrap());
     assert_eq!(send_requested(&w.mailing(), &gone, noon()).await.unwrap(), Sent::NoProfile);
 }
+
+#[tokio::test]
+async fn a_preparing_mail_for_an_order_already_shipped_and_a_review_of_a_refunded_one_are_stopped() {
+    let w = World::new(true).await;
+    let preparing = MailRequest {
+        program: "order-preparing".into(),
+        template: "order-preparing".into(),
+        message_key: MailRequest::key_for("order-preparing", &shop(), "o1", 1),
+        ..confirmation()
+    };
+    let review = MailRequest {
+        program: "review-request".into(),
+        template: "review-request".into(),
+        kind: MailKind::Marketing,
+        message_key: MailRequest::key_for("review-request", &shop(), "o1", 1),
+        ..confirmation()
+    };
+    // Shipped before the paid webhook's mail went (events out of order).
+    apply_event(&w.store, &w.publisher, &event(5, "order.fulfilled", json!({ "order_id": "o1" }))).await.unwrap();
+    let sent = send_requested(&w.mailing(), &preparing, noon()).await.unwrap();
+    assert_eq!(sent, Sent::Stopped("order already shipped"));
+    apply_event(
+        &w.store,
+        &w.publisher,
+        &event(
+            6,
+            "order.refunded",
+            json!({ "order_id": "o1", "refund_id": "r1", "amount": { "minor": 4980, "currency": "EUR" } }),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        send_requested(&w.mailing(), &review, noon()).await.unwrap(),
+        Sent::Stopped("order refunded or cancelled")
+    );
+    assert!(w.sent().is_empty());
+}
