@@ -71,3 +71,43 @@ async fn a_stale_write_is_rejected_and_changes_nothing() {
     assert_eq!(stored.version, v2);
     assert_eq!(stored.value.contact.locale.map(|l| l.value).as_deref(), Some("en"));
 }
+
+#[tokio::test]
+async fn the_affinity_table_is_written_in_batches_and_read_back_by_product() {
+    use relance::ports::AffinityStore;
+    use relance::programs::affinity::CoOccurrence;
+    let store = store().await;
+    let shop = ShopId::parse(unique("shop")).unwrap();
+    // 30 customers, each with their own product and a shared one: 31 entries, two batches.
+    let mut together = CoOccurrence::default();
+    for n in 0..30 {
+        let mut customer = profile();
+        customer.products.clear();
+        for (id, title) in [(format!("solo{n}"), format!("Produit {n}")), ("shared".to_owned(), "Carafe".to_owned())] {
+            let event: relance::events::Event = serde_json::from_value(serde_json::json!({
+                "schema_version": 1, "id": format!("o{n}-{id}"), "shop": shop, "platform": "api",
+                "occurred_at": "2026-11-20T10:00:00Z", "received_at": "2026-11-20T10:00:00Z",
+                "payload": { "type": "order.placed", "order_id": format!("o{n}-{id}"),
+                    "line_items": [{ "product_id": id, "title": title, "quantity": 1,
+                        "unit_price": { "minor": 1500, "currency": "EUR" }, "categories": ["maison"] }],
+                    "total": { "minor": 1500, "currency": "EUR" } },
+            }))
+            .unwrap();
+            customer.apply(&event);
+        }
+        together.add(&customer);
+    }
+    let table = together.finish();
+    assert_eq!(table.len(), 31);
+    store.save_affinities(&shop, &table, Utc::now()).await.unwrap();
+    let ids = ["shared", "solo7", "missing"].map(|id| relance::ids::ExternalId::parse(id).unwrap());
+    let read = store.load_affinities(&shop, &ids).await.unwrap();
+    assert_eq!(read.len(), 2, "the missing product has no entry");
+    assert_eq!(read[0].companions.len(), relance::programs::affinity::COMPANIONS);
+    assert_eq!(read[1].companions[0].product.as_str(), "shared");
+    assert_eq!(read[1].card.price.map(|p| p.minor()), Some(1500));
+    assert_eq!(
+        read,
+        table.iter().filter(|e| ["shared", "solo7"].contains(&e.product.as_str())).cloned().collect::<Vec<_>>()
+    );
+}

@@ -15,8 +15,6 @@ use chrono::{DateTime, Duration, Utc};
 const KEPT: Duration = Duration::days(7);
 /// BatchWriteItem takes at most 25 requests.
 const BATCH: usize = 25;
-/// Rounds of resending unprocessed writes before giving up (the night is retried).
-const ROUNDS: usize = 8;
 
 fn pk(shop: &ShopId) -> AttributeValue {
     AttributeValue::S(format!("SHOP#{shop}#AFFINITY"))
@@ -32,7 +30,7 @@ impl AffinityStore for DynamoProfileStore {
     ) -> Result<(), StoreError> {
         let expires = AttributeValue::N((now + KEPT).timestamp().to_string());
         for chunk in entries.chunks(BATCH) {
-            let mut requests = chunk
+            let requests = chunk
                 .iter()
                 .map(|entry| {
                     let value = serde_dynamo::to_attribute_value(entry)
@@ -47,22 +45,7 @@ impl AffinityStore for DynamoProfileStore {
                     Ok(WriteRequest::builder().put_request(put).build())
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            for _ in 0..ROUNDS {
-                if requests.is_empty() {
-                    break;
-                }
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::Backend(boxed(e)))?;
-                requests = output.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
-            }
-            if !requests.is_empty() {
-                return Err(StoreError::Backend("affinity table: writes left unprocessed".into()));
-            }
+            self.write_batch(requests, "affinity table").await?;
         }
         Ok(())
     }

@@ -133,6 +133,33 @@ impl DynamoProfileStore {
         Self { client, table: table.into() }
     }
 
+    /// One BatchWriteItem of at most 25 requests, resending what DynamoDB leaves
+    /// unprocessed under load (a few rounds, then an error naming `what`, so the caller's
+    /// retry takes it from there).
+    pub(super) async fn write_batch(
+        &self,
+        mut requests: Vec<aws_sdk_dynamodb::types::WriteRequest>,
+        what: &str,
+    ) -> Result<(), StoreError> {
+        for _ in 0..8 {
+            if requests.is_empty() {
+                return Ok(());
+            }
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(|e| StoreError::Backend(boxed(e)))?;
+            requests = output.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+        }
+        if requests.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Backend(format!("{what}: items left unprocessed").into()))
+    }
+
     /// One page (DynamoDB's 1 MB) of profile items of an index partition; the cursor is the
     /// page's last key as JSON. Index reads are eventually consistent: a version read here
     /// may be stale, and a conditional write then says so.
@@ -320,7 +347,7 @@ impl ProfileStore for DynamoProfileStore {
         }
         let erased = keys.len();
         for chunk in keys.chunks(25) {
-            let mut requests = chunk
+            let requests = chunk
                 .iter()
                 .map(|key| {
                     let delete = aws_sdk_dynamodb::types::DeleteRequest::builder()
@@ -330,23 +357,7 @@ impl ProfileStore for DynamoProfileStore {
                     Ok(aws_sdk_dynamodb::types::WriteRequest::builder().delete_request(delete).build())
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            // BatchWriteItem may leave some unprocessed under load: resend them.
-            for _ in 0..8 {
-                if requests.is_empty() {
-                    break;
-                }
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::Backend(boxed(e)))?;
-                requests = output.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
-            }
-            if !requests.is_empty() {
-                return Err(StoreError::Backend("shop erasure: items left unprocessed".into()));
-            }
+            self.write_batch(requests, "shop erasure").await?;
         }
         tracing::info!(%shop, erased, "shop erased");
         Ok(erased)

@@ -121,9 +121,16 @@ async fn main() -> Result<(), Error> {
         demo.dispatch("recovered orders applied, series stopped", at).await?;
     }
 
-    step("the warehouse prepares and ships today's orders");
-    demo.ship().await?;
-    demo.dispatch("order mails sent", demo.now + Duration::hours(7)).await?;
+    step("today's orders are paid: the warehouse prepares them");
+    demo.ship(false).await?;
+    demo.dispatch("preparing mails sent", demo.now + Duration::hours(7)).await?;
+    step("the warehouse ships them");
+    demo.ship(true).await?;
+    demo.dispatch("shipped mails sent", demo.now + Duration::hours(7)).await?;
+
+    step("the next day: parcels delivered, the help desk closes today's tickets");
+    demo.deliver_and_close().await?;
+    demo.dispatch("delivered mails and satisfaction surveys sent", demo.now + Duration::days(1)).await?;
 
     step("the new vintage is published through the API: Château Relance millésime 2024");
     demo.publish_vintage().await?;
@@ -256,23 +263,43 @@ impl Demo {
     }
 
     /// Today's orders are paid (preparing) then fulfilled with a tracking number (shipped).
-    async fn ship(&mut self) -> Result<(), Error> {
+    /// Today's orders, paid (`shipped`: false) or fulfilled.
+    async fn ship(&mut self, shipped: bool) -> Result<(), Error> {
+        let mut count = 0;
+        for order in self.todays_orders().await? {
+            let n = order.number - 5_001;
+            if shipped {
+                let fulfilled = self.shop.shopify_order(&order, "paid", Some(order.at + Duration::minutes(2)));
+                self.shopify("orders/fulfilled", &format!("sim-{}-fulfilled-{n}", self.seed), &fulfilled).await?;
+            } else {
+                let paid = self.shop.shopify_order(&order, "paid", None);
+                self.shopify("orders/paid", &format!("sim-{}-paid-{n}", self.seed), &paid).await?;
+            }
+            count += 1;
+        }
+        println!("    {count} orders {}", if shipped { "shipped" } else { "paid" });
+        Ok(())
+    }
+
+    /// Today's checkouts that became orders.
+    async fn todays_orders(&self) -> Result<Vec<relance_tests::sim::Order>, Error> {
         let profiles = self.profiles().await?;
         let placed: BTreeSet<String> = profiles.iter().flat_map(|p| p.orders.keys().map(|id| id.to_string())).collect();
-        let mut shipped = 0;
-        for n in 0..self.shop.checkouts.len() {
-            let order = self.shop.checkout_order(n, Utc::now().trunc_subsecs(0));
-            if !placed.contains(&order.id.to_string()) {
-                continue;
-            }
-            let paid = self.shop.shopify_order(&order, "paid", None);
-            self.shopify("orders/paid", &format!("sim-{}-paid-{n}", self.seed), &paid).await?;
-            let fulfilled = self.shop.shopify_order(&order, "paid", Some(order.at + Duration::minutes(2)));
-            self.shopify("orders/fulfilled", &format!("sim-{}-fulfilled-{n}", self.seed), &fulfilled).await?;
-            shipped += 1;
-        }
-        println!("    {shipped} orders paid and shipped");
-        Ok(())
+        Ok((0..self.shop.checkouts.len())
+            .map(|n| self.shop.checkout_order(n, Utc::now().trunc_subsecs(0)))
+            .filter(|order| placed.contains(&order.id.to_string()))
+            .collect())
+    }
+
+    /// The carrier reports today's parcels delivered; the help desk closes its tickets.
+    async fn deliver_and_close(&mut self) -> Result<(), Error> {
+        let now = Utc::now().trunc_subsecs(0);
+        let mut events: Vec<Value> =
+            self.todays_orders().await?.iter().map(|order| self.shop.api_delivered(order, now)).collect();
+        let delivered = events.len();
+        events.extend(self.shop.tickets.iter().map(|&c| self.shop.api_ticket_closed(c, now)));
+        println!("    {delivered} parcels delivered, {} tickets closed (generic API)", self.shop.tickets.len());
+        self.api(events).await
     }
 
     /// A win-back campaign to the first non-empty segment of those a marketer would pick.
@@ -672,8 +699,18 @@ struct Summary {
 }
 
 /// The programs live today: the demo fails if one of them sent nothing.
-const LIVE_PROGRAMS: [&str; 5] =
-    ["abandoned-checkout", "order-confirmation", "order-preparing", "order-shipped", "reactivation"];
+const LIVE_PROGRAMS: [&str; 10] = [
+    "abandoned-checkout",
+    "order-confirmation",
+    "order-preparing",
+    "order-shipped",
+    "order-delivered",
+    "review-request",
+    "satisfaction",
+    "visits-scenario",
+    "yearly-edition",
+    "reactivation",
+];
 
 impl Summary {
     fn print(&self) {

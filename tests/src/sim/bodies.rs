@@ -271,6 +271,26 @@ impl Shop {
         })
     }
 
+    /// The help desk closes the ticket [`Shop::api_ticket`] opened.
+    pub fn api_ticket_closed(&self, customer: usize, at: DateTime<Utc>) -> Value {
+        let c = &self.customers[customer];
+        json!({
+            "id": format!("ticket-closed-{}", c.id), "type": "support.interaction", "occurred_at": at,
+            "identity": { "email": c.email },
+            "data": { "ticket_id": format!("T-{}", 1_000 + customer), "kind": "ticket_closed", "channel": "email" },
+        })
+    }
+
+    /// The carrier's delivery of an order, as a shop without delivery webhooks reports it.
+    pub fn api_delivered(&self, order: &Order, at: DateTime<Utc>) -> Value {
+        let c = &self.customers[order.customer];
+        json!({
+            "id": format!("delivered-{}", order.id), "type": "order.delivered", "occurred_at": at,
+            "identity": { "email": c.email },
+            "data": { "order_id": order.id.to_string(), "status": "delivered", "tracking_company": "Colissimo" },
+        })
+    }
+
     /// Past orders are placed on the customer's channel.
     pub fn channel_of(&self, order: &Order) -> Channel {
         self.customers[order.customer].channel
