@@ -211,6 +211,39 @@ async fn every_engine_program_mails_on_its_trigger_at_its_time_and_stops_on_ever
     shop.order_of(&iris, &iris_order, &[(&chablis, &chablis_title)]).await;
     shop.run(Duration::minutes(10)).await;
 
+    // The order journey: Chloé's order is paid (preparing), then shipped with its carrier and
+    // tracking link (shipped); Damien's ships before its payment is reported, so no
+    // "preparing" mail comes after the parcel left.
+    let paid = |order: &str| {
+        json!({ "order_id": order, "line_items": [], "total": { "minor": 4500, "currency": "EUR" },
+        "financial_status": "paid" })
+    };
+    let shipped = |order: &str| {
+        json!({ "order_id": order, "fulfillment_id": format!("f{order}"), "status": "success",
+        "tracking_company": "Colissimo", "tracking_numbers": ["6A12345678901"],
+        "tracking_urls": ["https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901"] })
+    };
+    shop.event(&chloe, "order.paid", paid(o_chloe)).await;
+    shop.run(Duration::minutes(20)).await;
+    shop.event(&chloe, "order.fulfilled", shipped(o_chloe)).await;
+    shop.event(&damien, "order.fulfilled", shipped(o_damien)).await;
+    shop.run(Duration::minutes(25)).await;
+    shop.event(&damien, "order.paid", paid(o_damien)).await;
+    shop.run(Duration::minutes(30)).await;
+    let journey = shop.subjects(&chloe).await;
+    assert!(journey.contains(&format!("Votre commande #{o_chloe} est en préparation")), "{journey:?}");
+    let shipped_mail = shop
+        .mails_to(&chloe)
+        .await
+        .into_iter()
+        .find(|m| m.subject == format!("Votre commande #{o_chloe} est en route"))
+        .expect("the shipped mail");
+    assert!(html(&shipped_mail).contains("Colissimo") && html(&shipped_mail).contains("6A12345678901"));
+    assert!(html(&shipped_mail).contains("laposte.fr/outils/suivre-vos-envois"), "the tracking link");
+    let damien_journey = shop.subjects(&damien).await;
+    assert!(damien_journey.iter().any(|s| s.ends_with("est en route")), "{damien_journey:?}");
+    assert!(!damien_journey.iter().any(|s| s.ends_with("est en préparation")), "already shipped: no preparing mail");
+
     // Deliveries (the carrier's status through the API); Damien's order is refunded the next
     // day; Bruno orders; Gilles unsubscribes.
     for (c, order) in [(&chloe, o_chloe), (&damien, o_damien)] {

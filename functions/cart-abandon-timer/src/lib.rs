@@ -1,14 +1,15 @@
-//! cart-abandon-timer: arms, re-arms and cancels the one schedule of each checkout, and runs
-//! a reminder when Scheduler fires it.
+//! cart-abandon-timer: runs the programs. It arms, re-arms and cancels the one schedule of
+//! each checkout's reminder series, requests the order mails, and runs every other program
+//! of `shared/programs/` through the engine ([`relance::programs::engine`]).
 //!
-//! Three kinds of input reach it: bus events (checkout started, updated, completed; order
-//! placed or paid) through its rule, the [`ReminderDue`] payload Scheduler invokes it with,
-//! and a [`DeferredMail`] request send-mail scheduled for later (quiet hours, frequency
-//! cap), which it puts back on the bus when due. Every decision is the domain's ([`relance::programs::checkout`]); this is wiring.
-//! Arming is idempotent (one deterministic schedule name per checkout, replaced in place);
-//! a due reminder re-reads profile and checkout, publishes one `mail.requested` whose key is
-//! stable per step, then arms the next step — a retry after a failure repeats both
-//! harmlessly.
+//! Its inputs: bus events (checkout and order events, the programs' triggers, segment
+//! transitions, a new edition's past buyers) through its rules; the [`ReminderDue`] and
+//! [`ProgramDue`] payloads Scheduler invokes it with; and a [`DeferredMail`] send-mail
+//! scheduled for later (quiet hours, frequency cap, an open ticket), which it puts back on
+//! the bus when due. Every decision is the domain's; this is wiring. Arming is idempotent
+//! (deterministic schedule names, replaced in place); a due step re-reads the profile and
+//! its records, publishes at most one `mail.requested` whose key is stable per occasion and
+//! step, then arms the next — a retry after a failure repeats both harmlessly.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
