@@ -19,7 +19,7 @@
 //! the one before; errors name the file, the program and the step.
 
 use super::trigger::{self, Filter, Trigger};
-use super::{Action, Condition, Exit, Limit, Per, Program, Step, Wait};
+use super::{Action, Anchor, Condition, Exit, Limit, Per, Program, Step, Wait};
 use crate::events::SupportKind;
 use crate::mail::MailKind;
 use crate::templates::TemplateId;
@@ -102,6 +102,8 @@ pub enum Problem {
     Wait(String),
     #[error("`at` {0:?} is not a local time such as 10:00")]
     LocalTime(String),
+    #[error("`from` {0:?} is not one of trigger, last_order, order_delivered, first_seen")]
+    UnknownAnchor(String),
     #[error("names step {0:?}, which does not exist")]
     NoSuchStep(String),
     #[error("cannot be reached from the first step")]
@@ -171,6 +173,10 @@ struct StepDefinition {
     wait: Option<String>,
     #[serde(default)]
     at: Option<String>,
+    /// What `wait` counts from: `trigger` (default), `last_order`, `order_delivered`,
+    /// `first_seen`.
+    #[serde(default)]
+    from: Option<String>,
     #[serde(default)]
     send: Option<String>,
     #[serde(default)]
@@ -370,7 +376,14 @@ pub fn load(file: &str, text: &str) -> Result<Program, DefinitionError> {
             Action::Send { next, .. } => next.iter().copied().collect(),
             Action::Branch { then, otherwise, .. } => then.iter().chain(otherwise.iter()).copied().collect(),
         });
-        compiled.push(Step { name: step.name.clone(), wait: Wait { delay, at_local }, action });
+        let from = match step.from.as_deref().unwrap_or("trigger") {
+            "trigger" => Anchor::Trigger,
+            "last_order" => Anchor::LastOrder,
+            "order_delivered" => Anchor::OrderDelivered,
+            "first_seen" => Anchor::FirstSeen,
+            other => return Err(at(Some(here), Problem::UnknownAnchor(other.to_owned()))),
+        };
+        compiled.push(Step { name: step.name.clone(), wait: Wait { delay, at_local, from }, action });
     }
     let waits: Vec<Duration> = compiled.iter().map(Step::delay).collect();
     check_graph(&edges, &waits).map_err(|(n, p)| at(Some(&steps[n].name), p))?;

@@ -16,7 +16,7 @@ use super::checkout::is_news;
 use super::condition::{Condition, Facts};
 use super::request::{MailRequest, MailedProduct};
 use super::settings::JourneySettings;
-use super::{Action, Exit, Per, Program, Wait};
+use super::{Action, Anchor, Exit, Per, Program, Step, Wait};
 use crate::events::{Event, Identity, Payload};
 use crate::ids::{ExternalId, ProfileId, ShopId};
 use crate::mail::MailKind;
@@ -129,6 +129,21 @@ pub fn due_at(wait: &Wait, started_at: DateTime<Utc>, zone: Tz) -> DateTime<Utc>
         .map(|t| t.with_timezone(&Utc))
         .find(|t| *t >= after)
         .unwrap_or(after)
+}
+
+/// When `step` of the run is due, its anchor read from the profile (the trigger's time when
+/// the profile has no such date, or is not known yet).
+pub fn step_due(step: &Step, due: &ProgramDue, facts: Option<&Facts<'_>>, zone: Tz) -> DateTime<Utc> {
+    let profile = facts.map(|f| f.profile);
+    let anchor = match step.wait.from {
+        Anchor::Trigger => None,
+        Anchor::LastOrder => profile.and_then(|p| p.orders.values().filter_map(|o| o.placed_at).max()),
+        Anchor::OrderDelivered => {
+            profile.zip(due.order.as_ref()).and_then(|(p, o)| p.orders.get(o)).and_then(|o| o.delivered_at)
+        }
+        Anchor::FirstSeen => profile.and_then(|p| p.engagement.first_seen_at),
+    };
+    due_at(&step.wait, anchor.unwrap_or(due.started_at), zone)
 }
 
 /// The run `event` starts for `program`, and when its first step is due; `None` when the
@@ -258,13 +273,22 @@ pub fn advance(
     for _ in 0..program.steps.len() {
         let Some(step) = program.steps.get(index) else { return Advance::Stop(Stopped::End) };
         let here = ProgramDue { step: u32::try_from(index + 1).unwrap_or(u32::MAX), ..due.clone() };
+        // A step counted from a date of the profile that moved on (a newer order) waits
+        // for it; one counted from the trigger trusts its schedule.
+        if step.wait.from != Anchor::Trigger {
+            let at = step_due(step, due, Some(facts), zone);
+            if at > now + Duration::minutes(1) {
+                return Advance::Arm { due: here, at, paused: false };
+            }
+        }
         match &step.action {
             Action::Branch { when, then, otherwise } => {
                 let target = if when.holds(facts) { *then } else { *otherwise };
                 let Some(target) = target else { return Advance::Stop(Stopped::End) };
                 let next = &program.steps[target];
-                if next.delay() > step.delay() || next.wait.at_local.is_some() {
-                    let at = due_at(&next.wait, due.started_at, zone).max(now + Duration::minutes(1));
+                let moved = next.wait.at_local.is_some() || next.wait.from != Anchor::Trigger;
+                if next.delay() > step.delay() || moved {
+                    let at = step_due(next, due, Some(facts), zone).max(now + Duration::minutes(1));
                     let due = ProgramDue { step: u32::try_from(target + 1).unwrap_or(u32::MAX), ..due.clone() };
                     return Advance::Arm { due, at, paused: false };
                 }
@@ -272,7 +296,7 @@ pub fn advance(
             }
             Action::Send { template, discount, next, show_viewed_days, suggest } => {
                 if program.kind == MailKind::Marketing && settings.pause_on_open_ticket && profile.has_open_ticket() {
-                    if now > due_at(&step.wait, due.started_at, zone) + LONGEST_PAUSE {
+                    if now > step_due(step, due, Some(facts), zone) + LONGEST_PAUSE {
                         return Advance::Stop(Stopped::PausedTooLong);
                     }
                     let due = ProgramDue { pauses: here.pauses + 1, ..here };
@@ -308,7 +332,7 @@ pub fn advance(
                     requested_at: now,
                 };
                 let next = next.map(|n| {
-                    let at = due_at(&program.steps[n].wait, due.started_at, zone).max(now + Duration::minutes(1));
+                    let at = step_due(&program.steps[n], due, Some(facts), zone).max(now + Duration::minutes(1));
                     (ProgramDue { step: u32::try_from(n + 1).unwrap_or(u32::MAX), ..due.clone() }, at)
                 });
                 return Advance::Mail { request: Box::new(request), next };

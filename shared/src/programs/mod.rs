@@ -31,17 +31,34 @@ use crate::mail::MailKind;
 use chrono::{Duration, NaiveTime};
 use serde::Serialize;
 
-/// How long a step waits: a delay counted from the trigger, then, optionally, the next
-/// time the customer's clock shows `at_local` (a morning mail, not a 3 a.m. one).
+/// How long a step waits: a delay counted from an anchor (the trigger, or a date the
+/// profile holds), then, optionally, the next time the customer's clock shows `at_local`
+/// (a morning mail, not a 3 a.m. one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Wait {
     pub delay: Duration,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_local: Option<NaiveTime>,
+    pub from: Anchor,
 }
 
 impl Wait {
-    pub const NONE: Wait = Wait { delay: Duration::zero(), at_local: None };
+    pub const NONE: Wait = Wait { delay: Duration::zero(), at_local: None, from: Anchor::Trigger };
+}
+
+/// What a wait counts from. A date of the profile is read when the step is due, so a later
+/// order or delivery moves the step (a step due early re-arms itself to the later date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    /// The triggering event's time.
+    Trigger,
+    /// The customer's latest order.
+    LastOrder,
+    /// The delivery of the run's order.
+    OrderDelivered,
+    /// When the customer was first seen.
+    FirstSeen,
 }
 
 /// What a step does when it is due.

@@ -248,7 +248,7 @@ fn history_and_keyless_events_start_nothing() {
 
 #[test]
 fn a_local_time_wait_lands_on_that_time_the_same_or_next_day_across_dst() {
-    let wait = Wait { delay: Duration::zero(), at_local: NaiveTime::from_hms_opt(10, 0, 0) };
+    let wait = Wait { at_local: NaiveTime::from_hms_opt(10, 0, 0), ..Wait::NONE };
     let before = Utc.with_ymd_and_hms(2026, 3, 29, 6, 0, 0).unwrap(); // 08:00 CEST, DST started at 02:00
     assert_eq!(due_at(&wait, before, paris()), Utc.with_ymd_and_hms(2026, 3, 29, 8, 0, 0).unwrap());
     let after = Utc.with_ymd_and_hms(2026, 3, 29, 9, 0, 0).unwrap(); // 11:00 CEST: tomorrow
@@ -323,4 +323,35 @@ fn a_new_edition_reaches_the_customer_it_was_fanned_out_to_with_the_product_at_t
     let other = crate::programs::edition::for_customer(&launch, &crate::ids::ProfileId::parse("p2").unwrap()).unwrap();
     let (other_due, _) = start(program, &other, paris(), t0()).unwrap();
     assert_ne!(other_due.message_key(program, &customer.profile.id, 1), request.message_key);
+}
+
+#[test]
+fn a_wait_from_the_last_order_moves_with_a_newer_order() {
+    let text = r#"
+id = "test"
+kind = "marketing"
+trigger = { event = "order.placed" }
+exits = ["unsubscribed"]
+
+[[steps]]
+name = "miss-you"
+wait = "60d"
+from = "last_order"
+send = "reactivation"
+"#;
+    let program = crate::programs::definition::load("test.toml", text).unwrap();
+    let first = event("o1", t0(), order("order.placed", "1"));
+    let (due, at) = start(&program, &first, paris(), t0()).unwrap();
+    assert_eq!(at, t0() + Duration::days(60));
+    let subscribed = event("c1", t0() - Duration::days(1), consent("subscribed", t0() - Duration::days(1)));
+    let again = event("o2", t0() + Duration::days(20), order("order.placed", "2"));
+    let customer = Customer::with(&[subscribed, first, again]);
+    let facts = customer.facts(&due, at);
+    let advanced = advance(&program, &due, Some(&facts), &settings(None), paris(), at);
+    assert_eq!(advanced, Advance::Arm { due: due.clone(), at: t0() + Duration::days(80), paused: false });
+    let later = t0() + Duration::days(80);
+    let facts = customer.facts(&due, later);
+    assert!(matches!(advance(&program, &due, Some(&facts), &settings(None), paris(), later), Advance::Mail { .. }));
+    let bad = crate::programs::definition::load("test.toml", &text.replace("last_order", "birthday")).unwrap_err();
+    assert_eq!(bad.problem, crate::programs::definition::Problem::UnknownAnchor("birthday".into()));
 }
