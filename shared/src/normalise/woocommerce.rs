@@ -10,7 +10,7 @@ use super::{
     required_money, text, time,
 };
 use crate::events::{
-    Acquisition, Context, Customer, Fulfillment, Identity, LineItem, Order, Payload, Platform, Refund,
+    Acquisition, Context, Customer, Fulfillment, Identity, LineItem, Order, Payload, Platform, Product, Refund,
 };
 use crate::money::{Currency, Money};
 use serde_json::Value;
@@ -25,6 +25,7 @@ pub fn normalise(delivery: &Delivery<'_>) -> Result<Outcome, NormaliseError> {
         "order.updated" => order_event(delivery, false),
         "customer.created" => customer_event(delivery, true),
         "customer.updated" => customer_event(delivery, false),
+        "product.created" => product_event(delivery),
         _ => Ok(Outcome::Ignored { reason: ignored_reason(topic) }),
     }
 }
@@ -35,10 +36,45 @@ fn ignored_reason(topic: &str) -> &'static str {
         (_, "deleted") => "woocommerce deletion payloads carry only an id",
         (_, "restored") => "woocommerce restorations are not used",
         ("coupon", _) => "woocommerce coupon topics are not used",
-        ("product", _) => "woocommerce product topics are not used",
+        ("product", _) => "woocommerce product updates are not used (a new product is `product.created`)",
         ("action", _) => "woocommerce action topics are not used",
         _ => "unknown woocommerce topic",
     }
+}
+
+/// A product put on sale: `product.published` (the yearly-edition program's trigger). A
+/// draft or private product is not on sale yet. Its price is in the shop's currency
+/// (WooCommerce prices carry none); without one the product is published unpriced.
+fn product_event(delivery: &Delivery<'_>) -> Result<Outcome, NormaliseError> {
+    let body = object(delivery.body)?;
+    if text(&body, "status").as_deref() != Some("publish") {
+        return Ok(Outcome::Ignored { reason: "woocommerce products not published are not on sale" });
+    }
+    let price = match delivery.shop_currency {
+        Some(currency) => money(&body, "price", currency)?,
+        None => None,
+    };
+    let names = |key: &'static str| -> Result<Vec<String>, NormaliseError> {
+        Ok(array(&body, key)?.iter().filter_map(|c| text(c, "name")).collect())
+    };
+    let product = Product {
+        product_id: required_id(&body, "id")?,
+        title: text(&body, "name").ok_or_else(|| NormaliseError::field("name", "is missing"))?,
+        variant_title: None,
+        url: text(&body, "permalink"),
+        price,
+        image_url: array(&body, "images")?.first().and_then(|i| text(i, "src")),
+        categories: names("categories")?,
+    };
+    let occurred_at = time(&body, "date_created_gmt")?;
+    super::event(
+        Platform::Woocommerce,
+        delivery,
+        occurred_at,
+        Identity::default(),
+        Context::default(),
+        Payload::ProductPublished(product),
+    )
 }
 
 /// Statuses of orders nobody placed yet (block-checkout drafts, admin drafts, trash): an
@@ -498,8 +534,17 @@ mod tests {
     }
 
     #[test]
-    fn product_created_fixture_is_ignored() {
-        assert!(matches!(deliver("product.created", PRODUCT), Ok(Outcome::Ignored { .. })));
+    fn a_published_product_is_a_product_published_event_priced_in_the_shops_currency() {
+        let event = event("product.created", PRODUCT);
+        let Payload::ProductPublished(product) = event.payload else { panic!("{:?}", event.payload) };
+        assert_eq!((product.product_id.as_str(), product.title.as_str()), ("794", "Premium Quality"));
+        assert_eq!(product.url.as_deref(), Some("https://example.com/product/premium-quality-19/"));
+        assert_eq!(product.price.map(|p| p.minor()), Some(2199), "the string price, in minor units");
+        assert_eq!(product.categories, ["Clothing", "T-shirts"]);
+        assert!(product.image_url.is_some_and(|u| u.ends_with("T_2_front-4.jpg")));
+        let draft = String::from_utf8_lossy(PRODUCT).replace("\"status\": \"publish\"", "\"status\": \"draft\"");
+        assert!(matches!(deliver("product.created", draft.as_bytes()), Ok(Outcome::Ignored { .. })));
+        assert!(matches!(deliver("product.updated", PRODUCT), Ok(Outcome::Ignored { .. })));
     }
 
     #[test]

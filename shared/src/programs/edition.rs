@@ -38,10 +38,12 @@ pub fn awaits(profile: &Profile, id: &ExternalId, edition: &Edition) -> bool {
     !years.is_empty() && years.iter().all(|y| *y < edition.year)
 }
 
-/// The product event again, about one customer, with an id of its own (so a redelivered
-/// product event names the same occasions).
+/// The product event again, about one customer, with an id of its own: the product and
+/// the customer, so a product reported published twice (a redelivery, the generic API and a
+/// webhook) names the same occasion, mailed once.
 pub fn for_customer(event: &Event, profile: &ProfileId) -> Option<Event> {
-    let id = EventId::parse(format!("{}:{profile}", event.id)).ok()?;
+    let Payload::ProductPublished(product) = &event.payload else { return None };
+    let id = EventId::parse(format!("edition:{}:{}:{profile}", event.shop, product.product_id)).ok()?;
     Some(Event { id, identity: Identity { profile: Some(profile.clone()), ..Identity::default() }, ..event.clone() })
 }
 
@@ -142,6 +144,6 @@ mod tests {
         named.sort();
         assert_eq!(named, ["p1", "p2"], "not the buyer of this one, another line, or a later bottle");
         let again = for_customer(&event, &ProfileId::parse("p1").unwrap()).unwrap();
-        assert_eq!(again.id.as_str(), "api:demo:launch-2024:p1");
+        assert_eq!(again.id.as_str(), "edition:demo:Chablis-2024:p1");
     }
 }

@@ -1,5 +1,9 @@
-//! The program runner: every program but the checkout reminders (whose per-checkout series
-//! lives in [`super::checkout`]) runs here, from its definition alone.
+//! The program runner: every program runs here from its definition alone, but two kinds
+//! the timer runs itself, still from their files: the checkout reminders (a per-checkout
+//! series with shop-tuned delays, [`super::checkout`]) and the three order mails, requested
+//! the moment the order event arrives — a one-step, no-wait program needs no schedule, and
+//! a Scheduler round trip per order would cost a create and an invocation for nothing. They
+//! use the keys this runner would (once per order), and send-mail re-checks their exits.
 //!
 //! A run starts when a canonical event matches a program's trigger ([`start`]); it becomes a
 //! [`ProgramDue`], the payload of a one-time schedule. When the schedule fires, [`advance`]
