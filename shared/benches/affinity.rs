@@ -20,13 +20,7 @@ use support::{measure, print_machine};
 /// `n` customers over a catalogue of `products`: most buy 1–2 products, a few up to 12,
 /// popular products far more often (a shop's long tail).
 fn customers(n: usize, products: u64, seed: u64) -> Vec<Profile> {
-    let mut state = seed | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = support::xorshift(seed);
     let at = Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap();
     let stamp = Stamp { at, event: relance::ids::EventId::parse("bench").unwrap() };
     let shop = ShopId::parse("bench").unwrap();

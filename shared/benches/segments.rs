@@ -5,7 +5,7 @@
 //! Run: `cargo bench -p relance --no-default-features --bench segments` (the pandas part
 //! needs `.venv/bin/python` with pandas: `make bench` installs it).
 
-// Only the machine line is shared here; the timing loop suits micro-benchmarks.
+// The machine line and the generator are shared here; the timing loop suits micro-benchmarks.
 #[allow(dead_code)]
 mod support;
 
@@ -18,13 +18,7 @@ use support::print_machine;
 
 /// Skewed like a shop: most customers order once, a few very often; spend log-ish.
 fn synthetic(n: usize, seed: u64) -> Vec<RfmInput> {
-    let mut state = seed | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = support::xorshift(seed);
     (0..n)
         .map(|_| {
             let u = (next() % 1_000_000) as f64 / 1_000_000.0;

@@ -6,6 +6,7 @@
 
 pub mod dispatcher;
 pub mod invoke;
+pub mod live;
 pub mod mailbox;
 pub mod queues;
 pub mod report;

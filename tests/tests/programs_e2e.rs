@@ -7,25 +7,20 @@
 //! As in `recovery_e2e`, quiet hours and the frequency cap are off for this shop (the gate's
 //! unit tests and the engine's property test cover them).
 
-use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
-use relance_tests::dispatcher::Dispatcher;
-use relance_tests::invoke::{Invoker, WatchInvoker};
-use relance_tests::mailbox::{StoredMail, sent_mails};
-use relance_tests::stack::LocalStack;
+use chrono::{Duration, SubsecRound, TimeZone, Utc};
+use relance_tests::invoke::Invoker;
+use relance_tests::live::LiveShop;
+use relance_tests::mailbox::StoredMail;
 use relance_tests::unique;
-use relance_tests::watch::LambdaWatch;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
-const SHOPS: &str = include_str!("../fixtures/shops.local.json");
+struct Shop(LiveShop);
 
-struct Shop {
-    stack: LocalStack,
-    watch: LambdaWatch,
-    dispatcher: Dispatcher,
-    invoker: Arc<WatchInvoker>,
-    http: reqwest::Client,
-    now: DateTime<Utc>,
+impl std::ops::Deref for Shop {
+    type Target = LiveShop;
+    fn deref(&self) -> &LiveShop {
+        &self.0
+    }
 }
 
 struct Customer {
@@ -43,18 +38,13 @@ impl Customer {
 
 impl Shop {
     async fn start() -> Self {
-        let stack = LocalStack::connect().await.unwrap();
-        let mut shops: Value = serde_json::from_str(SHOPS).unwrap();
-        shops["shops"][0]["programs"] = json!({
-            "sending": { "frequency_cap_hours": 0, "quiet_from": 0, "quiet_until": 0 },
-            "journeys": { "review-request": { "discount_code": "MERCI10" } },
-        });
-        stack.put_shops(&shops.to_string()).await.unwrap();
-        let mut watch = LambdaWatch::start(&stack.dir().join("stack.env")).unwrap();
-        watch.wait_until_serving("webhook-ingest", "/health").await.unwrap();
-        let invoker = Arc::new(WatchInvoker::new(&watch.url));
-        let dispatcher = Dispatcher::new(stack.sqs(), stack.scheduler(), invoker.clone(), stack.targets.clone());
-        Self { stack, watch, dispatcher, invoker, http: reqwest::Client::new(), now: Utc::now().trunc_subsecs(0) }
+        Self(
+            LiveShop::start(json!({
+                "sending": { "frequency_cap_hours": 0, "quiet_from": 0, "quiet_until": 0 },
+                "journeys": { "review-request": { "discount_code": "MERCI10" } },
+            }))
+            .await,
+        )
     }
 
     /// Posts one signed generic-API event about `c`, happening now.
@@ -125,14 +115,8 @@ impl Shop {
         }
     }
 
-    /// Lets every rule, queue and schedule due `after` from the start run to quiescence.
-    async fn run(&self, after: Duration) {
-        self.dispatcher.run_until_idle(self.now + after).await.unwrap();
-    }
-
     async fn mails_to(&self, c: &Customer) -> Vec<StoredMail> {
-        let all = sent_mails(self.stack.var("RELANCE_SES_EMULATOR_URL").unwrap()).await.unwrap();
-        all.into_iter().filter(|m| m.destination.to == [c.email.clone()]).collect()
+        self.0.mails_to(&c.email).await
     }
 
     async fn subjects(&self, c: &Customer) -> Vec<String> {

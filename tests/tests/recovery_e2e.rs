@@ -6,27 +6,23 @@
 //! the functions run on the real clock, so the test shop turns off the two time-of-day rules
 //! — quiet hours and the frequency cap — which the gate's unit tests cover.
 
-use chrono::{DateTime, Duration, SubsecRound, Utc};
-use relance_tests::dispatcher::Dispatcher;
-use relance_tests::invoke::{Invoker, WatchInvoker};
-use relance_tests::mailbox::{StoredMail, sent_mails};
-use relance_tests::stack::LocalStack;
+use chrono::{Duration, Utc};
+use relance_tests::invoke::Invoker;
+use relance_tests::live::LiveShop;
+use relance_tests::mailbox::StoredMail;
 use relance_tests::unique;
-use relance_tests::watch::LambdaWatch;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
-const SHOPS: &str = include_str!("../fixtures/shops.local.json");
 const CHECKOUT: &str = include_str!("../fixtures/shopify/checkouts-create__2025-07.json");
 const ORDER: &str = include_str!("../fixtures/shopify/orders-create__2025-07.json");
 
-struct Shop {
-    stack: LocalStack,
-    watch: LambdaWatch,
-    dispatcher: Dispatcher,
-    invoker: Arc<WatchInvoker>,
-    http: reqwest::Client,
-    now: DateTime<Utc>,
+struct Shop(LiveShop);
+
+impl std::ops::Deref for Shop {
+    type Target = LiveShop;
+    fn deref(&self) -> &LiveShop {
+        &self.0
+    }
 }
 
 /// One customer of the run.
@@ -51,20 +47,14 @@ impl Customer {
 
 impl Shop {
     async fn start() -> Self {
-        let stack = LocalStack::connect().await.unwrap();
-        let mut shops: Value = serde_json::from_str(SHOPS).unwrap();
-        shops["shops"][0]["programs"] = json!({
-            "sending": { "frequency_cap_hours": 0, "quiet_from": 0, "quiet_until": 0 },
-            "cross_sell": [{ "title": "Étui en cuir", "url": "http://localhost:8080/products/etui",
-                             "price": { "minor": 1900, "currency": "USD" }, "categories": ["accessoires"] }],
-        });
-        stack.put_shops(&shops.to_string()).await.unwrap();
-        let mut watch = LambdaWatch::start(&stack.dir().join("stack.env")).unwrap();
-        watch.wait_until_serving("webhook-ingest", "/health").await.unwrap();
-        let invoker = Arc::new(WatchInvoker::new(&watch.url));
-        let dispatcher = Dispatcher::new(stack.sqs(), stack.scheduler(), invoker.clone(), stack.targets.clone());
-        let now = Utc::now().trunc_subsecs(0);
-        Self { stack, watch, dispatcher, invoker, http: reqwest::Client::new(), now }
+        Self(
+            LiveShop::start(json!({
+                "sending": { "frequency_cap_hours": 0, "quiet_from": 0, "quiet_until": 0 },
+                "cross_sell": [{ "title": "Étui en cuir", "url": "http://localhost:8080/products/etui",
+                                 "price": { "minor": 1900, "currency": "USD" }, "categories": ["accessoires"] }],
+            }))
+            .await,
+        )
     }
 
     async fn webhook(&self, topic: &str, event_id: &str, body: &Value) -> u16 {
@@ -85,14 +75,8 @@ impl Shop {
             .as_u16()
     }
 
-    /// Lets every rule, queue and schedule due `after` from the start run to quiescence.
-    async fn run(&self, after: Duration) {
-        self.dispatcher.run_until_idle(self.now + after).await.unwrap();
-    }
-
     async fn mails_to(&self, customer: &Customer) -> Vec<StoredMail> {
-        let all = sent_mails(self.stack.var("RELANCE_SES_EMULATOR_URL").unwrap()).await.unwrap();
-        all.into_iter().filter(|m| m.destination.to == [customer.email.clone()]).collect()
+        self.0.mails_to(&customer.email).await
     }
 
     fn checkout(&self, c: &Customer, locale: &str) -> Value {

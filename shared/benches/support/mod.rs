@@ -38,6 +38,19 @@ pub fn measure(mut f: impl FnMut()) -> Stats {
     Stats { iterations, median: rank(0.5), p99: rank(0.99), mean: samples.iter().sum::<f64>() / iterations as f64 }
 }
 
+/// A xorshift generator: synthetic data the same on every run, without a dependency. (Not
+/// every bench binary generates data: each compiles this module on its own.)
+#[allow(dead_code)]
+pub fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed | 1;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 /// Prints cores, CPU model and compiler, for BENCHMARKS.md.
 pub fn print_machine() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());

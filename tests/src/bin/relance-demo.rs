@@ -105,7 +105,7 @@ async fn main() -> Result<(), Error> {
     demo.invoker.invoke("rfm-nightly", &json!({ "run": "nightly" })).await?;
     demo.dispatch("segments filed, reactivation mails sent", demo.now).await?;
 
-    step("today: customers browse, open tickets and check out; about 70 % abandon");
+    step("today: customers browse, open tickets, sign up and check out; about 70 % abandon");
     demo.today().await?;
     demo.dispatch("checkouts armed, order confirmations sent", demo.now).await?;
 
@@ -201,6 +201,20 @@ impl Demo {
         println!("    {} product views and {} support tickets through the generic API", views.len(), tickets.len());
         self.api(views).await?;
         self.api(tickets).await?;
+        // Newcomers sign up for the newsletter on the shop's form: the welcome series.
+        let signups: Vec<Value> = [("Inès", "fr"), ("Oscar", "en"), ("Léa", "fr")]
+            .iter()
+            .enumerate()
+            .map(|(n, (name, locale))| {
+                let at = self.now - Duration::minutes(20);
+                json!({ "id": format!("signup-{}-{n}", self.seed), "type": "customer.signed_up", "occurred_at": at,
+                        "identity": { "email": format!("newcomer{n}@demo.example") }, "context": { "locale": locale },
+                        "data": { "first_name": name,
+                                  "marketing_consent": { "state": "subscribed", "changed_at": at, "source": "newsletter" } } })
+            })
+            .collect();
+        println!("    {} newsletter sign-ups through the generic API", signups.len());
+        self.api(signups).await?;
         let started = self.now - Duration::minutes(5);
         for n in 0..self.shop.checkouts.len() {
             let body = self.shop.shopify_checkout(n, started);
@@ -699,8 +713,9 @@ struct Summary {
 }
 
 /// The programs live today: the demo fails if one of them sent nothing.
-const LIVE_PROGRAMS: [&str; 10] = [
+const LIVE_PROGRAMS: [&str; 11] = [
     "abandoned-checkout",
+    "welcome",
     "order-confirmation",
     "order-preparing",
     "order-shipped",
