@@ -365,16 +365,7 @@ async fn arm_step(deps: &Deps, due: &ProgramDue, name: ScheduleName, at: DateTim
 async fn profile_of_run(deps: &Deps, due: &ProgramDue) -> Result<Option<Profile>, HandleError> {
     let id = match &due.profile {
         Some(named) => relance::profile::service::locate(deps.store.as_ref(), &due.shop, named).await?,
-        None => {
-            let mut found = None;
-            for key in IdentityKey::all(&due.identity) {
-                if let Some(owner) = deps.store.find_identity(&due.shop, &key).await? {
-                    found = Some(owner);
-                    break;
-                }
-            }
-            found
-        }
+        None => owner_of(deps, &due.shop, &due.identity).await?,
     };
     Ok(match id {
         Some(id) => deps.store.load(&due.shop, &id).await?.map(|v| v.value),
@@ -422,7 +413,7 @@ async fn program_step(due: &ProgramDue, deps: &Deps) -> Result<Outcome, HandleEr
             Ok(Outcome::Requested { step: request.step, next: next.map(|(d, at)| (d.step, at)) })
         }
         Advance::Arm { due: next, at, paused } => {
-            let name = if paused { next.pause_name(now) } else { next.schedule_name() };
+            let name = if paused { next.pause_name() } else { next.schedule_name() };
             arm_step(deps, &next, name, at).await?;
             Ok(Outcome::Waiting { step: next.step, at, paused })
         }
@@ -460,9 +451,21 @@ async fn suggestions(
 
 /// The profile the reminder's customer has now, by the keys the checkout gave.
 async fn profile_of(deps: &Deps, due: &ReminderDue) -> Result<Option<Profile>, HandleError> {
-    for key in IdentityKey::all(&due.identity) {
-        if let Some(id) = deps.store.find_identity(&due.shop, &key).await? {
-            return Ok(deps.store.load(&due.shop, &id).await?.map(|v| v.value));
+    Ok(match owner_of(deps, &due.shop, &due.identity).await? {
+        Some(id) => deps.store.load(&due.shop, &id).await?.map(|v| v.value),
+        None => None,
+    })
+}
+
+/// The profile that owns the first known key of `identity` (strongest first).
+async fn owner_of(
+    deps: &Deps,
+    shop: &ShopId,
+    identity: &relance::events::Identity,
+) -> Result<Option<ProfileId>, HandleError> {
+    for key in IdentityKey::all(identity) {
+        if let Some(id) = deps.store.find_identity(shop, &key).await? {
+            return Ok(Some(id));
         }
     }
     Ok(None)

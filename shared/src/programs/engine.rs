@@ -99,11 +99,11 @@ impl ProgramDue {
     }
 
     /// The name of a paused step's re-check: one per pause, never the firing one's.
-    pub fn pause_name(&self, _now: DateTime<Utc>) -> ScheduleName {
-        let day = self.pauses.to_string();
+    pub fn pause_name(&self) -> ScheduleName {
+        let pauses = self.pauses.to_string();
         let step = self.step.to_string();
         let subject = self.subject.as_deref().unwrap_or("");
-        ScheduleName::derived("pause", &[&self.program, self.shop.as_str(), &self.person(), subject, &step, &day])
+        ScheduleName::derived("pause", &[&self.program, self.shop.as_str(), &self.person(), subject, &step, &pauses])
     }
 
     /// The key of the mail of `step` for `profile`, the same for every attempt.

@@ -165,11 +165,6 @@ pub struct Program {
 }
 
 impl Program {
-    /// The steps that mail, in file order (the series a report or a linear program shows).
-    pub fn sending_steps(&self) -> impl Iterator<Item = &Step> {
-        self.steps.iter().filter(|s| s.template().is_some())
-    }
-
     /// Whether `step` (1-based, file order) is the last mail the program can send.
     pub fn is_last_mail(&self, step: u32) -> bool {
         let Some(index) = usize::try_from(step).ok().and_then(|s| s.checked_sub(1)) else { return false };

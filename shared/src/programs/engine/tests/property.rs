@@ -134,7 +134,7 @@ proptest! {
                             }
                         }
                         Advance::Arm { due, at, paused } => {
-                            let name = if paused { due.pause_name(now) } else { due.schedule_name() };
+                            let name = if paused { due.pause_name() } else { due.schedule_name() };
                             schedules.insert(name.to_string(), (due, at));
                         }
                         Advance::Stop(_) => {}
