@@ -57,7 +57,7 @@ dispatch: ## Deliver bus events and due schedules to the functions served by `ma
 
 bench: tools ## Benchmarks of the hot paths: webhook-ingest's verify+parse+normalise, profile-update's requests and CPU per event, mail rendering, RFM scoring against pandas, the nightly affinity count, CLV fit and scoring against lifetimes (tables for BENCHMARKS.md)
 	cargo bench -p relance --no-default-features --bench ingest
-	cargo bench -p relance --no-default-features --bench profile
+	cargo bench -p relance --no-default-features --features fakes --bench profile
 	cargo bench -p relance --no-default-features --bench render
 	$(VENV)/pip install --quiet --disable-pip-version-check "pandas==2.3.3"
 	cargo bench -p relance --no-default-features --bench segments

@@ -10,10 +10,10 @@
 use async_trait::async_trait;
 use relance::events::Event;
 use relance::ids::{ProfileId, ShopId};
-use relance::memory::{MemoryProfileStore, RecordingPublisher};
+use relance::ports::{MemoryProfileStore, RecordingPublisher};
 use relance::ports::{ProfileStore, StoreError};
-use relance::profile::service::apply_event;
 use relance::profile::{IdentityKey, Profile, Record, RecordKey, Version, Versioned};
+use relance::use_cases::update_profile::apply_event;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Mutex;

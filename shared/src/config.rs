@@ -44,6 +44,13 @@ impl<F: Fn(&str) -> Option<String>> EnvReader<F> {
         (self.lookup)(name).filter(|v| !v.trim().is_empty())
     }
 
+    /// Builds a function's configuration with `build`, then ends reading: `Err` listing every
+    /// variable `build` found missing.
+    pub fn read<T>(mut self, build: impl FnOnce(&mut Self) -> T) -> Result<T, ConfigError> {
+        let config = build(&mut self);
+        self.finish().map(|()| config)
+    }
+
     /// Ends reading: `Err` listing every missing variable, if any.
     pub fn finish(self) -> Result<(), ConfigError> {
         if self.missing.is_empty() { Ok(()) } else { Err(ConfigError(self.missing.into_iter().collect())) }
@@ -82,5 +89,8 @@ mod tests {
         assert_eq!(env.optional("C"), None);
         let err = env.finish().unwrap_err();
         assert_eq!(err.to_string(), "missing or empty environment variables: B, EMPTY");
+        let lookup = |name: &str| (name == "A").then(|| "1".to_owned());
+        let read = EnvReader::new(lookup).read(|env| (env.required("A"), env.required("B"), env.required("C")));
+        assert_eq!(read.unwrap_err(), ConfigError(vec!["B".into(), "C".into()]));
     }
 }

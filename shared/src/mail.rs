@@ -124,7 +124,7 @@ pub enum MailKind {
 pub struct MailTags {
     pub shop: ShopId,
     pub profile: ProfileId,
-    /// The message record's key ([`crate::profile::records::MessageRecord::key`]).
+    /// The message record's key (the profile's message log names each mail by it).
     pub message: String,
 }
 

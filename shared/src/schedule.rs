@@ -65,6 +65,12 @@ pub const MAX_SERIES_STEPS: u32 = 5;
 
 /// A follow-up to run once at `at` (UTC, second precision as Scheduler's `at()` takes it),
 /// invoking the timer function with `payload`.
+/// `at` to the second below: Scheduler's `at()` expressions have second precision.
+pub fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Timelike;
+    at.with_nanosecond(0).unwrap_or(at)
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OneTimeSchedule {
     pub name: ScheduleName,

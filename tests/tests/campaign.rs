@@ -6,14 +6,15 @@
 use chrono::{TimeZone, Utc};
 use lambda_runtime::LambdaEvent;
 use relance::aws::DynamoProfileStore;
+use relance::events::ConsentState;
 use relance::ids::{Email, EventId, ProfileId, ShopId};
 use relance::lattice::{Lww, Stamp};
-use relance::memory::ManualClock;
+use relance::ports::ManualClock;
 use relance::ports::ProfileStore;
-use relance::profile::{ConsentDecision, ConsentState, Profile, Version};
-use relance::programs::campaign::Progress;
+use relance::profile::{ConsentDecision, Profile, Version};
 use relance::segments::{Segment, SegmentState, Tier};
 use relance::shops::Shops;
+use relance::use_cases::send_campaign::Progress;
 use relance_tests::mailbox::sent_mails;
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
@@ -66,7 +67,7 @@ async fn a_campaign_to_two_thousand_members_mails_each_consenting_one_once() {
         let state = if n % 3 == 1 { ConsentState::Unsubscribed } else { ConsentState::Subscribed };
         profile.consent = Some(Lww::new(ConsentDecision { state, source: "shopify".into() }, stamp.clone()));
         if n % 3 == 2 {
-            profile.record_mail(relance::profile::MailSignal::HardBounce, stamp.clone());
+            profile.record_mail(relance::events::MailSignal::HardBounce, stamp.clone());
         }
         let standing = SegmentState {
             segment: Some(Segment::AtRisk),

@@ -4,10 +4,10 @@
 use relance::aws::{DynamoProfileStore, EventBridgePublisher};
 use relance::events::Event;
 use relance::ids::{ProfileId, ShopId};
-use relance::memory::{MemoryProfileStore, RecordingPublisher};
 use relance::ports::ProfileStore;
-use relance::profile::service::{Applied, apply_event};
+use relance::ports::{MemoryProfileStore, RecordingPublisher};
 use relance::profile::{IdentityKey, Profile};
+use relance::use_cases::update_profile::{Applied, apply_event};
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
 use serde_json::json;

@@ -2,11 +2,12 @@
 
 use chrono::{TimeZone, Utc};
 use relance::aws::DynamoProfileStore;
+use relance::events::ConsentState;
 use relance::ids::EventId;
 use relance::ids::{Email, ProfileId, ShopId};
 use relance::lattice::{Lww, Stamp};
 use relance::ports::{ProfileStore, StoreError};
-use relance::profile::{ConsentDecision, ConsentState, Profile, Version};
+use relance::profile::{ConsentDecision, Profile, Version};
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
 

@@ -9,8 +9,8 @@ use relance::money::{Currency, Money};
 use relance::ports::ProfileStore;
 use relance::profile::{OrderSummary, Profile, TimedMoney, Version};
 use relance::segments::Segment;
-use relance::segments::nightly::{Settings, run};
 use relance::segments::rfm::Monetary;
+use relance::use_cases::score_nightly::{Settings, run};
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
 
@@ -93,8 +93,8 @@ async fn seed(store: &DynamoProfileStore, prefix: &str, count: usize) -> ShopId 
 
 #[tokio::test]
 async fn a_night_split_in_shards_over_dynamodb_stands_every_profile_where_one_pass_would() {
-    use relance::memory::RecordingPublisher;
-    use relance::segments::sharded::{TASK, Task, Workers, plan, work};
+    use relance::ports::RecordingPublisher;
+    use relance::use_cases::score_nightly::sharded::{TASK, Task, Workers, plan, work};
     use std::collections::BTreeMap;
 
     let stack = LocalStack::connect().await.unwrap();

@@ -3,36 +3,46 @@
 
 use cart_abandon_timer::{Deps, handle};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use relance::aws::{DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler, ScheduleTarget, load_shops};
-use relance::config::{EnvReader, vars};
-use relance::ports::SystemClock;
+use relance::aws::ScheduleTarget;
+use relance::aws::bootstrap::{Bootstrap, check_programs};
+use relance::config::{ConfigError, EnvReader, vars};
 use std::sync::Arc;
+
+struct Config {
+    table: String,
+    bus: String,
+    shops_secret: String,
+    target: ScheduleTarget,
+}
+
+impl Config {
+    fn from_env() -> Result<Self, ConfigError> {
+        EnvReader::from_process().read(|env| Config {
+            table: env.required(vars::TABLE),
+            bus: env.required(vars::BUS),
+            shops_secret: env.required(vars::SHOPS_SECRET_ARN),
+            target: ScheduleTarget::from_env(env),
+        })
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     relance::telemetry::init();
-    let mut env = EnvReader::from_process();
-    let (table, bus, secret) =
-        (env.required(vars::TABLE), env.required(vars::BUS), env.required(vars::SHOPS_SECRET_ARN));
-    let target = ScheduleTarget::from_env(&mut env);
-    env.finish()?;
-    // A broken program definition stops the function here, before any event, with the
-    // file, program and step at fault.
-    relance::programs::catalogue().map_err(|e| e.to_string())?;
-    let sdk = relance::aws::load_sdk_config().await;
-    let shops = load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), &secret).await?;
-    let store = Arc::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
+    let config = Config::from_env()?;
+    check_programs()?;
+    let base = Bootstrap::load(&config.table, Some(&config.shops_secret)).await?;
     let deps = Arc::new(Deps {
-        store: store.clone(),
-        affinities: store,
-        publisher: Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus)),
-        scheduler: Arc::new(EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(&sdk), target)),
-        shops: Arc::new(shops),
-        clock: Arc::new(SystemClock),
+        store: base.store.clone(),
+        affinities: base.store.clone(),
+        publisher: base.publisher(&config.bus),
+        scheduler: base.scheduler(config.target),
+        shops: base.shops.clone(),
+        clock: base.clock.clone(),
     });
     run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let deps = deps.clone();
-        async move { handle(event.payload, &deps).await.map(|_| ()).map_err(Error::from) }
+        async move { handle(event.payload, &deps).await.map(|_| ()) }
     }))
     .await
 }

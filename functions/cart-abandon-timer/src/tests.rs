@@ -1,7 +1,17 @@
 use super::*;
-use relance::memory::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingPublisher};
-use relance::profile::service::apply_event;
+use chrono::{DateTime, Utc};
+use relance::events::Event;
+use relance::ids::{ExternalId, ProfileId};
+use relance::ports::MemoryAffinityStore;
+use relance::ports::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingPublisher};
 use relance::programs::Exit;
+use relance::programs::catalogue;
+use relance::programs::checkout::PROGRAM;
+use relance::programs::checkout::StopReason;
+use relance::programs::engine::Stopped;
+use relance::programs::request::MailRequest;
+use relance::schedule::OneTimeSchedule;
+use relance::use_cases::update_profile::apply_event;
 use serde_json::{Value, json};
 
 /// The sample checkout (Shopify `checkouts/create`, Bob, checkout token in the sample).
@@ -27,7 +37,7 @@ fn world(shops: &str) -> World {
     let clock = Arc::new(ManualClock::at(started));
     let deps = Deps {
         store: store.clone(),
-        affinities: store.clone(),
+        affinities: Arc::new(MemoryAffinityStore::default()),
         publisher: publisher.clone(),
         scheduler: scheduler.clone(),
         shops: Arc::new(Shops::parse(shops).unwrap()),

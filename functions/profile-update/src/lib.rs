@@ -1,19 +1,20 @@
 //! profile-update: applies canonical events to the unified customer profile.
 //!
-//! Commerce events (`relance.ingest`) go through [`relance::profile::service::apply_event`];
-//! GDPR requests through [`relance::profile::gdpr`]: erasures delete (schedules included),
+//! Commerce events (`relance.ingest`) go through [`relance::use_cases::update_profile::apply_event`];
+//! GDPR requests through [`relance::use_cases::gdpr`]: erasures delete (schedules included),
 //! a data request publishes the export as `gdpr.export_ready` on the bus. SES sending
 //! events (`aws.ses`, default bus) go through
-//! [`relance::profile::service::apply_mail_event`]: engagement, suppression, message log.
+//! [`relance::use_cases::update_profile::apply_mail_event`]: engagement, suppression, message log.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use relance::bus::{BusEvent, SOURCE_INGEST, SOURCE_PROFILE};
 use relance::events::{Event, Payload};
+use relance::failure::{Classify, Retry};
 use relance::normalise::ses::{MailOutcome, mail_event};
 use relance::ports::{EventPublisher, ProfileStore, PublishError, Scheduler, StoreError};
-use relance::profile::gdpr::{GdprError, erase_customer, export_customer};
-use relance::profile::service::{Applied, ApplyError, apply_event, apply_mail_event};
+use relance::use_cases::gdpr::{GdprError, erase_customer, export_customer};
+use relance::use_cases::update_profile::{Applied, ApplyError, apply_event, apply_mail_event};
 
 /// `source` of the events an SES configuration set publishes (SPECS: Amazon SES).
 pub const SOURCE_SES: &str = "aws.ses";
@@ -43,6 +44,40 @@ pub enum HandleError {
     Store(#[from] StoreError),
     #[error("could not publish the export")]
     Export(#[from] PublishError),
+    /// Our own export failed to encode: a bug.
+    #[error("could not encode the export")]
+    Encode(#[source] serde_json::Error),
+}
+
+impl Classify for HandleError {
+    fn retry(&self) -> Retry {
+        match self {
+            HandleError::Malformed(_)
+            | HandleError::MalformedMail(_)
+            | HandleError::Unsupported { .. }
+            | HandleError::Encode(_) => Retry::Permanent,
+            HandleError::Apply(e) => e.retry(),
+            HandleError::Gdpr(e) => e.retry(),
+            HandleError::Store(e) => e.retry(),
+            HandleError::Export(e) => e.retry(),
+        }
+    }
+}
+
+impl From<HandleError> for lambda_runtime::Diagnostic {
+    fn from(error: HandleError) -> Self {
+        let kind = match &error {
+            HandleError::Malformed(_) | HandleError::MalformedMail(_) => "Malformed",
+            HandleError::Unsupported { .. } => "Unsupported",
+            HandleError::Apply(_) => "Apply",
+            HandleError::Gdpr(_) => "Gdpr",
+            HandleError::Store(_) => "Store",
+            HandleError::Export(_) => "Export",
+            HandleError::Encode(_) => "Encode",
+        };
+        let (error_type, error_message) = relance::failure::diagnostic(&error, kind);
+        Self { error_type, error_message }
+    }
 }
 
 /// What happened to an event.
@@ -93,7 +128,7 @@ pub async fn handle(
             let export = export_customer(store, &canonical, id).await?;
             let profiles = export.profiles.len();
             // Delivered on the bus, for the shop's own rule (mail to the DPO, S3, ticket…).
-            let detail = serde_json::to_value(&export).map_err(HandleError::Malformed)?;
+            let detail = serde_json::to_value(&export).map_err(HandleError::Encode)?;
             deps.publisher
                 .publish(&[BusEvent {
                     source: SOURCE_PROFILE.to_owned(),
@@ -113,7 +148,7 @@ pub async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use relance::memory::{MemoryProfileStore, MemoryScheduler, RecordingPublisher};
+    use relance::ports::{MemoryProfileStore, MemoryScheduler, RecordingPublisher};
 
     fn sample(name: &str) -> LambdaEvent<EventBridgeEvent<serde_json::Value>> {
         let path = format!("{}/../../events/profile-update/{name}.json", env!("CARGO_MANIFEST_DIR"));

@@ -3,25 +3,42 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use profile_update::{Deps, handle};
-use relance::aws::{DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler};
-use relance::config::{EnvReader, vars};
+use relance::aws::EventBridgeScheduler;
+use relance::aws::bootstrap::Bootstrap;
+use relance::config::{ConfigError, EnvReader, vars};
 use std::sync::Arc;
+
+struct Config {
+    table: String,
+    bus: String,
+    /// Erasure cancels the customer's pending schedules in this group.
+    schedule_group: String,
+}
+
+impl Config {
+    fn from_env() -> Result<Self, ConfigError> {
+        EnvReader::from_process().read(|env| Config {
+            table: env.required(vars::TABLE),
+            bus: env.required(vars::BUS),
+            schedule_group: env.required(vars::SCHEDULE_GROUP),
+        })
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     relance::telemetry::init();
-    let mut env = EnvReader::from_process();
-    let (table, bus, group) = (env.required(vars::TABLE), env.required(vars::BUS), env.required(vars::SCHEDULE_GROUP));
-    env.finish()?;
-    let sdk = relance::aws::load_sdk_config().await;
+    let config = Config::from_env()?;
+    let base = Bootstrap::load(&config.table, None).await?;
+    let scheduler = EventBridgeScheduler::cancel_only(aws_sdk_scheduler::Client::new(&base.sdk), config.schedule_group);
     let deps = Arc::new(Deps {
-        store: Arc::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
-        publisher: Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus)),
-        scheduler: Arc::new(EventBridgeScheduler::cancel_only(aws_sdk_scheduler::Client::new(&sdk), group)),
+        store: base.store.clone(),
+        publisher: base.publisher(&config.bus),
+        scheduler: Arc::new(scheduler),
     });
     run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
         let deps = deps.clone();
-        async move { handle(event, &deps).await.map(|_| ()).map_err(Error::from) }
+        async move { handle(event, &deps).await.map(|_| ()) }
     }))
     .await
 }

@@ -3,21 +3,24 @@
 //! Invoked by EventBridge Scheduler with the schedule's `Input` as payload (not an
 //! EventBridge envelope): `{"run": "nightly"}` scores every shop of the shops document in
 //! this invocation, `{"run": "nightly", "shop": "<id>"}` one. Each shop goes through
-//! [`relance::segments::nightly::run`]; a shop that fails fails the invocation after the
+//! [`relance::use_cases::score_nightly::run`]; a shop that fails fails the invocation after the
 //! others ran, so Lambda retries it (the writes are idempotent: unchanged standings are not
 //! written again).
 //!
 //! Past what one invocation reads and writes in 15 minutes, `{"run": "nightly", "shards":
 //! N}` splits the night: this invocation only puts N tasks on the bus, and the bus brings
-//! each back here as a `segments.shard` event (a worker, [`relance::segments::sharded`]).
+//! each back here as a `segments.shard` event (a worker, [`relance::use_cases::score_nightly::sharded`]).
 
 use lambda_runtime::LambdaEvent;
+use relance::failure::{Classify, Retry};
 use relance::ids::ShopId;
 use relance::ports::{AffinityStore, Clock, EventPublisher, ProfileStore, RunStore, SegmentStore};
-use relance::segments::nightly::{NightlyError, Settings, Summary, run_with};
+use relance::segments::Summary;
 use relance::segments::rfm::Monetary;
-use relance::segments::sharded::{self, Task, Workers};
 use relance::shops::Shops;
+use relance::use_cases::announce_edition::{FanOutError, fan_out};
+use relance::use_cases::score_nightly::sharded::{self, Task, Workers};
+use relance::use_cases::score_nightly::{NightlyError, Settings, run_with};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -46,9 +49,36 @@ pub enum HandleError {
     #[error("the run's tasks could not be put on the bus")]
     Plan(#[source] relance::ports::PublishError),
     #[error("a new edition could not be announced")]
-    FanOut(#[source] relance::programs::edition::FanOutError),
+    FanOut(#[source] FanOutError),
     #[error("shard {index} of {of} ({phase:?}) failed")]
     Shard { index: u32, of: u32, phase: sharded::Phase, source: NightlyError },
+}
+
+impl Classify for HandleError {
+    fn retry(&self) -> Retry {
+        match self {
+            HandleError::Malformed(_) | HandleError::UnknownShop(_) | HandleError::NotATask(_) => Retry::Permanent,
+            HandleError::Shops { first: e, .. } | HandleError::Shard { source: e, .. } => e.retry(),
+            HandleError::Plan(e) => e.retry(),
+            HandleError::FanOut(e) => e.retry(),
+        }
+    }
+}
+
+impl From<HandleError> for lambda_runtime::Diagnostic {
+    fn from(error: HandleError) -> Self {
+        let kind = match &error {
+            HandleError::Malformed(_) => "Malformed",
+            HandleError::UnknownShop(_) => "UnknownShop",
+            HandleError::Shops { .. } => "Shops",
+            HandleError::NotATask(_) => "NotATask",
+            HandleError::Plan(_) => "Plan",
+            HandleError::FanOut(_) => "FanOut",
+            HandleError::Shard { .. } => "Shard",
+        };
+        let (error_type, error_message) = relance::failure::diagnostic(&error, kind);
+        Self { error_type, error_message }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,9 +117,7 @@ pub async fn handle(event: LambdaEvent<serde_json::Value>, deps: &Deps) -> Resul
         if envelope.detail_type == "product.published" {
             let product: relance::events::Event =
                 serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
-            relance::programs::edition::fan_out(deps.segments.as_ref(), deps.publisher.as_ref(), &product)
-                .await
-                .map_err(HandleError::FanOut)?;
+            fan_out(deps.segments.as_ref(), deps.publisher.as_ref(), &product).await.map_err(HandleError::FanOut)?;
             return Ok(Vec::new());
         }
         if envelope.detail_type != sharded::TASK {
@@ -160,8 +188,8 @@ async fn work(task: &Task, deps: &Deps) -> Result<Vec<Summary>, HandleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use relance::memory::{ManualClock, MemoryProfileStore, RecordingPublisher};
-    use relance::profile::service::apply_event;
+    use relance::ports::{ManualClock, MemoryAffinityStore, MemoryProfileStore, MemoryRunStore, RecordingPublisher};
+    use relance::use_cases::update_profile::apply_event;
 
     /// The sample order's customer, the test shops, and the day after the order.
     async fn one_customer() -> (Deps, Arc<RecordingPublisher>) {
@@ -176,10 +204,10 @@ mod tests {
                 .unwrap();
         let deps = Deps {
             segments: store.clone(),
-            affinities: store.clone(),
+            affinities: Arc::new(MemoryAffinityStore::default()),
             profiles: store.clone(),
             publisher: publisher.clone(),
-            runs: store,
+            runs: Arc::new(MemoryRunStore::default()),
             shops: Arc::new(Shops::parse(&shops).unwrap()),
             clock: Arc::new(ManualClock::at(order.occurred_at + chrono::Duration::days(1))),
         };

@@ -1,21 +1,22 @@
 //! send-mail: sends the mail programs request, through SES, at most once each.
 //!
 //! `mail.requested` (source `relance.programs`) goes through
-//! [`relance::programs::send::send_requested`]: consent, suppression, frequency cap and
+//! [`relance::use_cases::send_mail::send_requested`]: consent, suppression, frequency cap and
 //! quiet hours (a deferred mail comes back through a one-time schedule), rendering,
 //! one-click unsubscribe, claim, send, record. `campaign.requested` (any source: a
-//! marketer's rule) goes through [`relance::programs::campaign::run_campaign`]; a segment
+//! marketer's rule) goes through [`relance::use_cases::send_campaign::run_campaign`]; a segment
 //! too large for one invocation is continued by putting the campaign back on the bus with
 //! its cursor.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use relance::bus::{BusEvent, SOURCE_PROGRAMS};
+use relance::failure::{Classify, Retry};
 use relance::ports::{Clock, EventPublisher, Mailer, ProfileStore, PublishError, Scheduler, SegmentStore};
-use relance::programs::campaign::{CAMPAIGN_REQUESTED, Campaign, CampaignError, Progress, run_campaign};
 use relance::programs::request::{MAIL_REQUESTED, MailRequest};
-use relance::programs::send::{Mailing, SendError, Sent, send_requested};
 use relance::shops::Shops;
+use relance::use_cases::send_campaign::{CAMPAIGN_REQUESTED, Campaign, CampaignError, Progress, run_campaign};
+use relance::use_cases::send_mail::{Mailing, SendError, Sent, send_requested};
 use std::sync::Arc;
 
 /// Everything a request needs, built once per cold start.
@@ -46,6 +47,35 @@ pub enum HandleError {
     Campaign(#[from] CampaignError),
     #[error("could not continue the campaign")]
     Continue(#[from] PublishError),
+    /// Our own continuation failed to encode: a bug.
+    #[error("could not encode the campaign's continuation")]
+    Encode(#[source] serde_json::Error),
+}
+
+impl Classify for HandleError {
+    fn retry(&self) -> Retry {
+        match self {
+            HandleError::Malformed(_) | HandleError::Unsupported { .. } | HandleError::Encode(_) => Retry::Permanent,
+            HandleError::Send(e) => e.retry(),
+            HandleError::Campaign(e) => e.retry(),
+            HandleError::Continue(e) => e.retry(),
+        }
+    }
+}
+
+impl From<HandleError> for lambda_runtime::Diagnostic {
+    fn from(error: HandleError) -> Self {
+        let kind = match &error {
+            HandleError::Malformed(_) => "Malformed",
+            HandleError::Unsupported { .. } => "Unsupported",
+            HandleError::Send(_) => "Send",
+            HandleError::Campaign(_) => "Campaign",
+            HandleError::Continue(_) => "Continue",
+            HandleError::Encode(_) => "Encode",
+        };
+        let (error_type, error_message) = relance::failure::diagnostic(&error, kind);
+        Self { error_type, error_message }
+    }
 }
 
 /// What an invocation did.
@@ -82,7 +112,7 @@ pub async fn handle(
             run_campaign(&mailing, deps.segments.as_ref(), deps.clock.as_ref(), &campaign, budget(deadline)).await?;
         if let Some(cursor) = &progress.next {
             let next = Campaign { cursor: Some(cursor.clone()), ..campaign };
-            let detail = serde_json::to_value(&next).map_err(HandleError::Malformed)?;
+            let detail = serde_json::to_value(&next).map_err(HandleError::Encode)?;
             let event = BusEvent {
                 source: SOURCE_CAMPAIGNS.to_owned(),
                 detail_type: CAMPAIGN_REQUESTED.to_owned(),
@@ -125,8 +155,8 @@ fn epoch_millis() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use relance::memory::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingMailer, RecordingPublisher};
-    use relance::profile::service::apply_event;
+    use relance::ports::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingMailer, RecordingPublisher};
+    use relance::use_cases::update_profile::apply_event;
 
     fn sample(name: &str) -> serde_json::Value {
         let path = format!("{}/../../events/{name}.json", env!("CARGO_MANIFEST_DIR"));

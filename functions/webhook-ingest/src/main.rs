@@ -4,9 +4,9 @@
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Error, Request};
-use relance::aws::{DynamoLedger, EventBridgePublisher, SqsParkingLot, load_shops};
-use relance::config::{EnvReader, vars};
-use relance::ports::SystemClock;
+use relance::aws::bootstrap::Bootstrap;
+use relance::aws::{DynamoLedger, SqsParkingLot};
+use relance::config::{ConfigError, EnvReader, vars};
 use serde_json::Value;
 use std::sync::Arc;
 use webhook_ingest::{Deps, handle, limiter::RateLimiter, redrive::redrive};
@@ -22,15 +22,13 @@ struct Config {
 }
 
 impl Config {
-    fn from_env() -> Result<Self, relance::config::ConfigError> {
-        let mut env = EnvReader::from_process();
-        let config = Config {
+    fn from_env() -> Result<Self, ConfigError> {
+        EnvReader::from_process().read(|env| Config {
             table: env.required(vars::TABLE),
             bus: env.required(vars::BUS),
             shops_secret: env.required(vars::SHOPS_SECRET_ARN),
             parking_queue_url: env.required(vars::PARKING_QUEUE_URL),
-        };
-        env.finish().map(|()| config)
+        })
     }
 }
 
@@ -38,16 +36,13 @@ impl Config {
 async fn main() -> Result<(), Error> {
     relance::telemetry::init();
     let config = Config::from_env()?;
-    let sdk = relance::aws::load_sdk_config().await;
-    let shops = load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), &config.shops_secret).await?;
-    tracing::info!(shops = shops.len(), "shops loaded");
-    let publisher = Arc::new(EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), &config.bus));
+    let base = Bootstrap::load(&config.table, Some(&config.shops_secret)).await?;
     let deps = Arc::new(Deps {
-        shops: Arc::new(shops),
-        ledger: Arc::new(DynamoLedger::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table)),
-        publisher: publisher.clone(),
-        parking: Arc::new(SqsParkingLot::new(aws_sdk_sqs::Client::new(&sdk), &config.parking_queue_url)),
-        clock: Arc::new(SystemClock),
+        shops: base.shops.clone(),
+        ledger: Arc::new(DynamoLedger::new(aws_sdk_dynamodb::Client::new(&base.sdk), &config.table)),
+        publisher: base.publisher(&config.bus),
+        parking: Arc::new(SqsParkingLot::new(aws_sdk_sqs::Client::new(&base.sdk), &config.parking_queue_url)),
+        clock: base.clock.clone(),
         limiter: RateLimiter::new(TRACK_PER_MINUTE),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

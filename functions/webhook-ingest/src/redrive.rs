@@ -12,12 +12,13 @@ pub async fn redrive(event: SqsEvent, publisher: &dyn EventPublisher) -> SqsBatc
     for message in event.records {
         let id = message.message_id.clone().unwrap_or_default();
         let entry: Result<BusEvent, _> = serde_json::from_str(message.body.as_deref().unwrap_or_default());
-        let outcome = match entry {
-            Ok(entry) => publisher.publish(std::slice::from_ref(&entry)).await.map_err(|e| e.to_string()),
-            Err(e) => Err(format!("not a parked bus entry: {e}")),
+        let failure: Option<Box<dyn std::error::Error + Send + Sync>> = match entry {
+            Ok(entry) => publisher.publish(std::slice::from_ref(&entry)).await.err().map(Into::into),
+            Err(e) => Some(Box::new(e)),
         };
-        if let Err(error) = outcome {
-            tracing::error!(message = %id, %error, "redrive failed; SQS will retry");
+        if let Some(error) = failure {
+            let error = relance::failure::chain(error.as_ref());
+            tracing::error!(message = %id, %error, "redrive failed (a message that is no bus entry never will be); SQS will retry");
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
             response.batch_item_failures.push(failure);

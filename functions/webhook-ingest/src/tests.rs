@@ -4,7 +4,7 @@ use crate::{Deps, handle, limiter::RateLimiter};
 use chrono::{TimeZone, Utc};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use relance::memory::{ManualClock, MemoryLedger, MemoryParkingLot, RecordingPublisher};
+use relance::ports::{ManualClock, MemoryLedger, MemoryParkingLot, RecordingPublisher};
 use relance::shops::Shops;
 use relance::signature::{Secret, sign_base64_hmac_sha256, sign_timestamped};
 use std::sync::Arc;

@@ -27,8 +27,8 @@ use crate::request::{body, header, media_type, query_param, require_size};
 use crate::{Deps, rejection};
 use lambda_http::http::{HeaderMap, HeaderValue, Method};
 use lambda_http::{Body, Request, Response};
+use relance::events::ConsentState;
 use relance::events::{ConsentChange, Context, Event, Identity, Payload, Platform, SCHEMA_VERSION};
-use relance::profile::ConsentState;
 use relance::shops::MailSettings;
 use relance::unsubscribe::{TokenError, UnsubscribeToken};
 

@@ -14,7 +14,7 @@ use crate::ports::{ProfilePage, SegmentStore, Shard};
 use crate::ports::{ProfileStore, StoreError};
 use crate::profile::IdentityKey;
 use crate::profile::{Profile, Record, RecordKey, Version, Versioned};
-use crate::segments::nightly::Summary;
+use crate::segments::Summary;
 use crate::segments::{Segment, SegmentState};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;

@@ -3,6 +3,7 @@
 //! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SESV2`, …).
 
 mod affinity;
+pub mod bootstrap;
 mod dynamo;
 mod eventbridge;
 mod ledger;

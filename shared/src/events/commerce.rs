@@ -5,12 +5,22 @@
 
 use crate::ids::ExternalId;
 use crate::money::Money;
-use crate::profile::ConsentState;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What happened. Serialised with its `type` beside its fields:
 /// `{"type": "order.placed", "order_id": "…", …}`.
+/// Where a person stands on marketing mail, as a platform or the person stated it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentState {
+    #[default]
+    Unknown,
+    Pending,
+    Subscribed,
+    Unsubscribed,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Payload {

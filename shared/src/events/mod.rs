@@ -8,8 +8,10 @@
 //! optional field is not one.
 
 mod commerce;
+mod mail;
 
 pub use commerce::*;
+pub use mail::{MailEvent, MailSignal};
 
 use crate::bus::{BusEvent, SOURCE_INGEST};
 use crate::ids::{Email, EventId, ExternalId, ProfileId, ShopId, VisitorId};

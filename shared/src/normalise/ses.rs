@@ -5,24 +5,12 @@
 //! message. Soft bounces, sends, rejects and delivery delays change nothing on a profile.
 
 use super::NormaliseError;
+use crate::events::{MailEvent, MailSignal};
 use crate::ids::EventId;
 use crate::mail::MailTags;
-use crate::profile::MailSignal;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-
-/// One provider report about one mail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MailEvent {
-    pub tags: MailTags,
-    pub signal: MailSignal,
-    pub at: DateTime<Utc>,
-    /// The provider's message id.
-    pub provider_id: String,
-    /// Stable across redeliveries of this report: `ses:<message id>:<signal>:<time>`.
-    pub id: EventId,
-}
 
 /// What became of an SES event.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,13 +9,13 @@
 //! strings in the resource's currency, times with their offset and stored in UTC.
 
 use super::{Delivery, NormaliseError, Outcome, fields};
+use crate::events::ConsentState;
 use crate::events::{
     Acquisition, Cart, Checkout, ConsentChange, Context, Customer, CustomerRedact, DataRequest, Fulfillment, Identity,
     LineItem, Order, Payload, Platform, Refund,
 };
 use crate::ids::{Email, ExternalId};
 use crate::money::{Currency, Money};
-use crate::profile::ConsentState;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 

@@ -6,32 +6,10 @@
 use super::{
     BoughtProduct, ConsentDecision, ConsentState, Interest, OrderSummary, Profile, SuppressionReason, TimedMoney,
 };
-use crate::events::{Customer, Event, LineItem, Order, Payload, SupportKind};
+use crate::events::{Customer, Event, LineItem, MailSignal, Order, Payload, SupportKind};
 use crate::lattice::{Lww, Stamp, join_lww, join_max, join_min};
 use crate::money::Money;
 use chrono::{DateTime, Utc};
-
-/// Signals from the mail provider about a mail sent to this profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MailSignal {
-    Delivered,
-    Opened,
-    Clicked,
-    HardBounce,
-    Complaint,
-}
-
-impl MailSignal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MailSignal::Delivered => "delivered",
-            MailSignal::Opened => "opened",
-            MailSignal::Clicked => "clicked",
-            MailSignal::HardBounce => "hard_bounce",
-            MailSignal::Complaint => "complaint",
-        }
-    }
-}
 
 impl Profile {
     /// Applies one canonical event.

@@ -10,19 +10,16 @@
 
 mod edition;
 mod fold;
-pub mod gdpr;
 mod identity;
 pub mod records;
-pub mod service;
 mod stats;
 
 pub use edition::{Edition, edition_of};
-pub use fold::MailSignal;
 pub use identity::IdentityKey;
 pub use records::{Record, RecordKey};
 pub use stats::{Stats, Status};
 
-use crate::events::Acquisition;
+use crate::events::{Acquisition, ConsentState};
 use crate::ids::{Email, EventId, ExternalId, ProfileId, ShopId, VisitorId};
 use crate::lattice::Lww;
 use crate::money::Money;
@@ -106,16 +103,6 @@ pub struct ConsentDecision {
     pub state: ConsentState,
     /// Who recorded it: `shopify`, `unsubscribe-link`, `ses-complaint`, …
     pub source: String,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentState {
-    #[default]
-    Unknown,
-    Pending,
-    Subscribed,
-    Unsubscribed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -377,7 +364,5 @@ pub(crate) fn fingerprint(event: &EventId) -> String {
     Sha256::digest(event.as_str().as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-#[cfg(test)]
-mod service_tests;
 #[cfg(test)]
 mod tests;

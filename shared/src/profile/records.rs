@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::{MailSignal, TimedMoney};
+use super::TimedMoney;
+use crate::events::MailSignal;
 
 /// On-site activity is kept this long (README, "Data model"): enough for the conditional
 /// scenarios and browse-abandonment, short enough to stay cheap and respectful.

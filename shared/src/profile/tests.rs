@@ -1,4 +1,5 @@
 use super::*;
+use crate::events::MailSignal;
 use crate::events::{
     Acquisition, ConsentChange, Context, Customer, Event, Fulfillment, Identity, LineItem, Order, Payload, Platform,
     ProductView, Refund, SCHEMA_VERSION,

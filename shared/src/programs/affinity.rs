@@ -12,7 +12,7 @@
 use super::request::MailedProduct;
 use crate::ids::ExternalId;
 use crate::money::Money;
-use crate::profile::Profile;
+use crate::profile::{Profile, Record};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -138,6 +138,26 @@ impl CoOccurrence {
         table.sort_by(|a, b| a.product.cmp(&b.product));
         table
     }
+}
+
+/// How many of an order's products a suggestion looks up in the table (one read each).
+pub const SEEDS: usize = 20;
+/// How many products an affinity mail suggests.
+pub const SUGGESTIONS: usize = 3;
+
+/// The products of `order` among `records`, the seeds of its suggestions: distinct, in id
+/// order, at most [`SEEDS`].
+pub fn order_products(records: &[Record], order: Option<&ExternalId>) -> Vec<ExternalId> {
+    let lines = records.iter().find_map(|r| match r {
+        Record::Order(o) if Some(&o.order_id) == order => o.lines.as_ref(),
+        _ => None,
+    });
+    let mut products: Vec<ExternalId> =
+        lines.map(|l| l.value.iter().filter_map(|line| line.product_id.clone()).collect()).unwrap_or_default();
+    products.sort();
+    products.dedup();
+    products.truncate(SEEDS);
+    products
 }
 
 /// Up to `n` products for a customer who bought `seeds` (an order's products), from the

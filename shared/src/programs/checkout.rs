@@ -7,12 +7,14 @@
 //! (or a re-armed step already sent) asks for a mail send-mail has already sent, and it
 //! sends nothing.
 
+use super::request::MailRequest;
 use super::settings::CheckoutSettings;
 use super::{Exit, Program};
+use crate::events::ConsentState;
 use crate::events::Identity;
 use crate::ids::{ExternalId, ShopId};
+use crate::profile::Profile;
 use crate::profile::records::CheckoutRecord;
-use crate::profile::{ConsentState, Profile};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -78,7 +80,7 @@ pub fn first_reminder(settings: &CheckoutSettings, last_activity_at: DateTime<Ut
 
 /// The key of a step's mail: the same for every attempt, so it is sent once.
 pub fn message_key(shop: &ShopId, token: &ExternalId, step: u32) -> String {
-    super::request::MailRequest::key_for(PROGRAM, shop, token.as_str(), step)
+    MailRequest::key_for(PROGRAM, shop, token.as_str(), step)
 }
 
 /// What a due reminder does, from what was just re-read.
@@ -128,6 +130,34 @@ pub fn decide(
         // A late firing never arms the next step in the past.
         .map(|delay| (step + 1, (checkout.last_activity_at + delay).max(now + Duration::minutes(1))));
     Decision::Send { step, template, discount: settings.discount_code(step, checkout.token.as_str()), next }
+}
+
+/// The mail request of a reminder [`decide`] chose to send, for the profile it re-read.
+pub fn reminder_request(
+    due: &ReminderDue,
+    program: &Program,
+    profile: &Profile,
+    step: u32,
+    template: String,
+    discount_code: Option<String>,
+    now: DateTime<Utc>,
+) -> MailRequest {
+    MailRequest {
+        shop: due.shop.clone(),
+        profile: Some(profile.id.clone()),
+        identity: Identity::default(),
+        program: program.id.clone(),
+        step,
+        template,
+        kind: program.kind,
+        message_key: message_key(&due.shop, &due.token, step),
+        checkout: Some(due.token.clone()),
+        order: None,
+        discount_code,
+        campaign: None,
+        products: Vec::new(),
+        requested_at: now,
+    }
 }
 
 #[cfg(test)]
@@ -230,7 +260,7 @@ mod tests {
         assert_eq!(run(None, Some(&checkout(1)), 1), Decision::Stop(StopReason::NoProfile));
         assert_eq!(run(Some(&subscribed), None, 1), Decision::Stop(StopReason::NoCheckout));
         let mut suppressed = subscribed.clone();
-        suppressed.record_mail(crate::profile::MailSignal::HardBounce, stamp());
+        suppressed.record_mail(crate::events::MailSignal::HardBounce, stamp());
         assert_eq!(run(Some(&suppressed), Some(&checkout(1)), 1), Decision::Stop(StopReason::Suppressed));
     }
 

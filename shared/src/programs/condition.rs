@@ -4,9 +4,10 @@
 //! They are evaluated at the step's time, from a fresh read, never at the trigger: a
 //! customer who ordered in between, or came back three times, is seen as they are now.
 
+use crate::events::ConsentState;
 use crate::ids::ExternalId;
 use crate::profile::records::{ActivityKind, ActivityRecord, OrderRecord, OrderStatus};
-use crate::profile::{ConsentState, Profile, Record};
+use crate::profile::{Profile, Record};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 

@@ -21,10 +21,11 @@ use super::condition::{Condition, Facts};
 use super::request::{MailRequest, MailedProduct};
 use super::settings::JourneySettings;
 use super::{Action, Anchor, Exit, Per, Program, Step, Wait};
+use crate::events::ConsentState;
 use crate::events::{Event, Identity, Payload};
 use crate::ids::{ExternalId, ProfileId, ShopId};
 use crate::mail::MailKind;
-use crate::profile::{ConsentState, Record};
+use crate::profile::Record;
 use crate::schedule::ScheduleName;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -148,6 +149,12 @@ pub fn step_due(step: &Step, due: &ProgramDue, facts: Option<&Facts<'_>>, zone: 
         Anchor::FirstSeen => profile.and_then(|p| p.engagement.first_seen_at),
     };
     due_at(&step.wait, anchor.unwrap_or(due.started_at), zone)
+}
+
+/// Whether the engine runs `program`: every program but the two kinds with a runner of
+/// their own (see the module doc), the checkout series and the order mails.
+pub fn runs_on_engine(program: &Program) -> bool {
+    program.id != super::checkout::PROGRAM && !super::orders::PROGRAMS.contains(&program.id.as_str())
 }
 
 /// The run `event` starts for `program`, and when its first step is due; `None` when the

@@ -7,8 +7,10 @@
 //! may go but not now is *deferred*, never dropped: the caller re-requests it at the time
 //! returned.
 
+use super::request::MailRequest;
+use crate::events::ConsentState;
 use crate::mail::MailKind;
-use crate::profile::{ConsentState, Profile};
+use crate::profile::Profile;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -129,6 +131,34 @@ fn after_quiet_hours(at: DateTime<Utc>, zone: Tz, policy: &SendPolicy) -> DateTi
         .map_or(at + Duration::hours(1), |t| t.with_timezone(&Utc))
 }
 
+/// [`still_wanted`]'s answer for a program's marketing mail while a ticket is open.
+pub const NOT_NOW: &str = "a help-desk ticket is open";
+
+/// What may have changed since a program asked for the mail (it may have waited for quiet
+/// hours or the cap, or its order's events came out of order): the order it is about
+/// refunded or cancelled, or already shipped, for a program that stops on that; a ticket opened, for a program's marketing mail (`pause`: the shop's rule;
+/// campaigns are the marketer's call). `None`: still wanted.
+pub fn still_wanted(request: &MailRequest, profile: &Profile, pause: bool) -> Option<&'static str> {
+    let program = super::program(&request.program);
+    let stops_on_refund = program.is_some_and(|p| p.exits.contains(&super::Exit::Refunded));
+    let refunded = request
+        .order
+        .as_ref()
+        .and_then(|o| profile.orders.get(o))
+        .is_some_and(|o| o.cancelled || o.refunded.is_some_and(|r| r.minor() > 0));
+    if stops_on_refund && refunded {
+        return Some("order refunded or cancelled");
+    }
+    let stops_on_shipping = program.is_some_and(|p| p.exits.contains(&super::Exit::Fulfilled));
+    let shipped = request.order.as_ref().and_then(|o| profile.orders.get(o)).is_some_and(|o| o.fulfilled);
+    if stops_on_shipping && shipped {
+        return Some("order already shipped");
+    }
+    let paused =
+        pause && request.kind == MailKind::Marketing && request.campaign.is_none() && profile.has_open_ticket();
+    paused.then_some(NOT_NOW)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,7 +201,7 @@ mod tests {
         assert_eq!(gate(MailKind::Transactional, &gone, false, paris(), &policy, now), Gate::Send);
         let mut bounced = profile(ConsentState::Subscribed);
         bounced.record_mail(
-            crate::profile::MailSignal::HardBounce,
+            crate::events::MailSignal::HardBounce,
             Stamp { at: now, event: EventId::parse("ses:1").unwrap() },
         );
         assert_eq!(

@@ -10,17 +10,16 @@
 
 pub mod affinity;
 pub mod attribution;
-pub mod campaign;
 pub mod checkout;
 pub mod condition;
 pub mod definition;
 pub mod edition;
 pub mod engine;
 pub mod gate;
+pub mod orders;
 pub mod reactivation;
 pub mod request;
 pub mod results;
-pub mod send;
 pub mod settings;
 pub mod trigger;
 

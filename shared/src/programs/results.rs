@@ -6,9 +6,10 @@
 //! unsubscribes arrive late and out of order, and the records hold the first time of each.
 
 use super::attribution::{RevenueReport, attribute};
+use crate::events::ConsentState;
 use crate::money::Currency;
 use crate::profile::records::MessageRecord;
-use crate::profile::{ConsentState, Profile, Record};
+use crate::profile::{Profile, Record};
 use chrono::Duration;
 use serde::Serialize;
 use std::collections::BTreeMap;

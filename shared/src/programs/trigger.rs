@@ -5,8 +5,8 @@
 //! as profile-update, before the profile has it. What depends on the profile is a step's
 //! condition or an exit, checked when the step is due.
 
+use crate::events::ConsentState;
 use crate::events::{Event, Payload, SupportKind};
-use crate::profile::ConsentState;
 use serde::Serialize;
 
 /// The events a trigger may name: every canonical detail-type but the GDPR ones, and the

@@ -13,9 +13,10 @@
 //! | 1 | Lost | Hibernating | At risk | At risk | Can't lose |
 
 pub mod distribution;
-pub mod nightly;
 pub mod rfm;
-pub mod sharded;
+pub mod summary;
+
+pub use summary::{SegmentFigures, Summary};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};

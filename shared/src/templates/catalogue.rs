@@ -19,7 +19,7 @@
 //! the tests compare every language's keys with English, so an incomplete translation fails
 //! CI rather than a send.
 
-use super::format::one_line;
+use super::text::one_line;
 use super::{Language, TemplateId};
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -30,6 +30,7 @@ mod language;
 mod links;
 #[cfg(test)]
 mod tests;
+mod text;
 mod view;
 
 pub use catalogue::SetupError;

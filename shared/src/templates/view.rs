@@ -6,8 +6,9 @@
 //! values as none. The `utm` and `link` filters check URLs again when printing.
 
 use super::catalogue::Strings;
-use super::format::{format_money, one_line};
+use super::format::format_money;
 use super::links::{host, http_url};
+use super::text::one_line;
 use super::{Language, MailContent, MailLine, TemplateId, Tracking};
 use serde::Serialize;
 

@@ -4,11 +4,11 @@
 //! model changes: `cargo run -p relance-tests --bin relance-samples`.
 
 use chrono::{DateTime, TimeZone, Utc};
+use relance::events::ConsentState;
 use relance::events::*;
 use relance::ids::{Email, EventId, ExternalId, ShopId, VisitorId};
 use relance::money::{Currency, Money};
 use relance::normalise::{Delivery, Outcome, shopify, woocommerce};
-use relance::profile::ConsentState;
 use serde_json::json;
 use std::path::Path;
 

@@ -143,9 +143,9 @@ proptest! {
                 // send-mail: a key once, then the gate.
                 Due::Mail(request) => {
                     if keys.contains(&request.message_key) { continue; }
-                    // What send-mail re-checks before its gate (`send::still_wanted`).
-                    if let Some(reason) = crate::programs::send::still_wanted(&request, &customer.profile, true) {
-                        if reason == crate::programs::send::NOT_NOW {
+                    // What send-mail re-checks before its gate (`gate::still_wanted`).
+                    if let Some(reason) = crate::programs::gate::still_wanted(&request, &customer.profile, true) {
+                        if reason == crate::programs::gate::NOT_NOW {
                             push(&mut agenda, now + PAUSE_RECHECK, Due::Mail(request));
                         }
                         continue;
@@ -162,7 +162,7 @@ proptest! {
                             }));
                             // The state the gate judged, kept for the checks below.
                             prop_assert!(request.kind == MailKind::Transactional
-                                || customer.profile.consent_state() == crate::profile::ConsentState::Subscribed);
+                                || customer.profile.consent_state() == crate::events::ConsentState::Subscribed);
                             prop_assert!(request.kind == MailKind::Transactional || !customer.profile.has_open_ticket(),
                                 "marketing while a ticket is open: {}", request.program);
                             if let Some(order) = &request.order && request.program == "review-request" {

@@ -14,16 +14,19 @@
 //!    published before the write: at least once, each naming its cause event for consumers
 //!    to de-duplicate.
 
-use super::records::MessageRecord;
-use super::{ConsentState, IdentityKey, Profile, Record, Version};
+use super::lookup::locate;
 use crate::bus::{BusEvent, SOURCE_PROFILE};
+use crate::events::ConsentState;
+use crate::events::MailEvent;
 use crate::events::{Event, Payload};
+use crate::failure::{Classify, Retry};
 use crate::ids::{EventId, ExternalId};
 use crate::ids::{ProfileId, ShopId};
 use crate::lattice::Stamp;
 use crate::mail::MailKind;
-use crate::normalise::ses::MailEvent;
 use crate::ports::{EventPublisher, ProfileStore, PublishError, StoreError};
+use crate::profile::records::MessageRecord;
+use crate::profile::{IdentityKey, Profile, Record, Version};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
@@ -51,6 +54,16 @@ pub enum ApplyError {
     Publish(#[from] PublishError),
     #[error("profile {0} kept changing under {MAX_ATTEMPTS} attempts")]
     Contention(ProfileId),
+}
+
+impl Classify for ApplyError {
+    fn retry(&self) -> Retry {
+        match self {
+            ApplyError::Store(e) => e.retry(),
+            ApplyError::Publish(e) => e.retry(),
+            ApplyError::Contention(_) => Retry::Transient,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -208,14 +221,6 @@ async fn commit(
     Err(ApplyError::Contention(target))
 }
 
-/// Where a profile id Relance issued lives now: itself, or the profile it was merged into.
-pub async fn locate(store: &dyn ProfileStore, shop: &ShopId, id: &ProfileId) -> Result<Option<ProfileId>, StoreError> {
-    if store.load(shop, id).await?.is_some() {
-        return Ok(Some(id.clone()));
-    }
-    store.find_identity(shop, &IdentityKey::Profile(id.clone())).await
-}
-
 /// The profile the event belongs to, after claiming its keys and merging any other
 /// profile they pointed at: the profile the event `named`, else the owner of its first
 /// known key, else a new profile whose id derives from its strongest key.
@@ -366,3 +371,6 @@ fn derived_events(before: Option<&Profile>, after: &Profile, cause: &Change<'_>)
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,14 +7,17 @@
 //! second writes. A write that loses a race with profile-update (the profile changed since
 //! it was read) is retried once on a fresh read, else left for the next night.
 
-use super::distribution::{Cutoffs, Distribution};
-use super::rfm::{Monetary, RfmInput};
-use super::{Segment, SegmentState, Signals, Tier};
+pub mod sharded;
+
 use crate::bus::{BusEvent, SOURCE_SEGMENTS};
+use crate::failure::{Classify, Retry};
 use crate::ids::{ProfileId, ShopId};
 use crate::money::Currency;
 use crate::ports::{EventPublisher, ProfileStore, PublishError, SegmentStore, StoreError};
 use crate::profile::{Profile, Version, Versioned};
+use crate::segments::distribution::{Cutoffs, Distribution};
+use crate::segments::rfm::{Monetary, RfmInput};
+use crate::segments::{Segment, SegmentFigures, SegmentState, Signals, Summary, Tier};
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -31,33 +34,13 @@ pub enum NightlyError {
     Publish(#[from] PublishError),
 }
 
-/// Per segment: members, their spend and what it is of the shop's.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct SegmentFigures {
-    pub profiles: u64,
-    /// Net spend of the members, in the summary's currency's minor units.
-    pub revenue_minor: i64,
-    /// Share of the shop's revenue, 0–1.
-    pub revenue_share: f64,
-    pub average_order_minor: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Summary {
-    pub shop: ShopId,
-    pub scored_at: DateTime<Utc>,
-    pub currency: Option<Currency>,
-    pub profiles: u64,
-    /// Profiles with at least one order (the ones with an RFM score).
-    pub customers: u64,
-    /// Standings written back (new or changed).
-    pub changed: u64,
-    /// Writes that kept losing to concurrent updates: scored again next night.
-    pub deferred: u64,
-    /// Addresses suppressed tonight by the sunset policy.
-    pub sunset: u64,
-    pub segments: BTreeMap<Segment, SegmentFigures>,
-    pub tiers: BTreeMap<Tier, u64>,
+impl Classify for NightlyError {
+    fn retry(&self) -> Retry {
+        match self {
+            NightlyError::Store(e) => e.retry(),
+            NightlyError::Publish(e) => e.retry(),
+        }
+    }
 }
 
 /// What the first pass keeps of a profile.
@@ -473,8 +456,8 @@ fn transition(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{MemoryProfileStore, RecordingPublisher};
     use crate::money::Money;
+    use crate::ports::{MemoryProfileStore, RecordingPublisher};
     use crate::profile::{OrderSummary, TimedMoney};
     use chrono::{Duration, TimeZone};
 

@@ -1,10 +1,10 @@
 use super::*;
 use crate::events::Event;
 use crate::mail::SentMail;
-use crate::memory::{MemoryProfileStore, MemoryScheduler, RecordingMailer, RecordingPublisher};
-use crate::profile::service::apply_event;
+use crate::ports::{MemoryProfileStore, MemoryScheduler, RecordingMailer, RecordingPublisher};
 use crate::programs::checkout::message_key;
 use crate::programs::request::MailRequest;
+use crate::use_cases::update_profile::apply_event;
 use chrono::TimeZone;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -3,18 +3,19 @@
 //!
 //! send-mail pages through the segment's members (filed by the nightly run), skips those
 //! outside the locale filter, and sends each the campaign's mail through the same use case
-//! as programs ([`super::send::send_requested`]): consent, suppression and the frequency cap
+//! as programs ([`super::send_mail::send_requested`]): consent, suppression and the frequency cap
 //! hold (a capped member is skipped), and the message key is derived from campaign and
 //! profile, so a repeated or continued invocation never mails anyone twice. It keeps under a
 //! send rate, and stops at a time budget, returning where to continue: the handler puts the
 //! campaign back on the bus with that cursor, so a segment of any size is sent across
 //! invocations.
 
-use super::request::MailRequest;
-use super::send::{Mailing, SendError, Sent, send_requested};
+use super::send_mail::{Mailing, SendError, Sent, send_requested};
+use crate::failure::{Classify, Retry};
 use crate::ids::ShopId;
 use crate::mail::MailKind;
 use crate::ports::{Clock, SegmentStore, StoreError};
+use crate::programs::request::MailRequest;
 use crate::segments::Segment;
 use crate::templates::Language;
 use serde::{Deserialize, Serialize};
@@ -79,6 +80,16 @@ pub enum CampaignError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Send(#[from] SendError),
+}
+
+impl Classify for CampaignError {
+    fn retry(&self) -> Retry {
+        match self {
+            CampaignError::Id(_) => Retry::Permanent,
+            CampaignError::Store(e) => e.retry(),
+            CampaignError::Send(e) => e.retry(),
+        }
+    }
 }
 
 /// What one invocation did.
@@ -190,11 +201,12 @@ pub async fn run_campaign(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::ConsentState;
     use crate::ids::{Email, EventId, ProfileId};
     use crate::lattice::{Lww, Stamp};
-    use crate::memory::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingMailer, RecordingPublisher};
     use crate::ports::ProfileStore;
-    use crate::profile::{ConsentDecision, ConsentState, Profile, Version};
+    use crate::ports::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingMailer, RecordingPublisher};
+    use crate::profile::{ConsentDecision, Profile, Version};
     use crate::segments::{SegmentState, Tier};
     use crate::shops::Shops;
     use chrono::{DateTime, TimeZone, Utc};

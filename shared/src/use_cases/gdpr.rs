@@ -1,10 +1,11 @@
 //! GDPR requests (SPECS: Shopify webhooks — the mandatory compliance topics, and their
 //! generic-API equivalents): erase a customer, erase a shop, export a customer.
 
-use super::{IdentityKey, Profile, Record};
 use crate::events::{CustomerRedact, Event, Identity};
+use crate::failure::{Classify, Retry};
 use crate::ids::{ProfileId, ShopId};
 use crate::ports::{ProfileStore, ScheduleError, Scheduler, StoreError};
+use crate::profile::{IdentityKey, Profile, Record};
 use crate::schedule::ScheduleName;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -25,6 +26,15 @@ pub enum GdprError {
     Store(#[from] StoreError),
     #[error("could not cancel the customer's pending schedules")]
     Schedule(#[from] ScheduleError),
+}
+
+impl Classify for GdprError {
+    fn retry(&self) -> Retry {
+        match self {
+            GdprError::Store(e) => e.retry(),
+            GdprError::Schedule(e) => e.retry(),
+        }
+    }
 }
 
 /// The profiles an identity (and orders) point at.

@@ -13,15 +13,17 @@
 //!    record leaves the claim, and the retry does not send: from the customer's view a mail
 //!    comes once or, in that rare window, not at all — never twice.
 
-use super::gate::{DeferReason, Gate, SkipReason, gate, zone_of};
-use super::request::{DeferredMail, MailRequest};
+use super::lookup::find_profile;
+use super::update_profile::{ApplyError, SentRecord, apply_sent_mail};
 use crate::events::LineItem;
+use crate::failure::{Classify, Retry};
 use crate::ids::ShopId;
 use crate::mail::{MailError, MailHeader, MailKind, MailTags, Mailbox, OutgoingMail};
 use crate::ports::{EventPublisher, Mailer, MailerError, ProfileStore, ScheduleError, Scheduler, StoreError};
 use crate::profile::records::{CheckoutRecord, MessageRecord, OrderRecord};
-use crate::profile::service::{ApplyError, SentRecord, apply_sent_mail, locate};
 use crate::profile::{IdentityKey, Profile, Record, RecordKey, Version};
+use crate::programs::gate::{DeferReason, Gate, NOT_NOW, SkipReason, gate, still_wanted, zone_of};
+use crate::programs::request::{DeferredMail, MailRequest};
 use crate::schedule::OneTimeSchedule;
 use crate::shops::{ShopConfig, Shops};
 use crate::templates::{
@@ -82,6 +84,26 @@ pub enum SendError {
     Schedule(#[from] ScheduleError),
     #[error(transparent)]
     Mailer(#[from] MailerError),
+    /// Our own deferred-mail payload failed to encode: a bug.
+    #[error("could not encode the deferred mail")]
+    Encode(#[source] serde_json::Error),
+}
+
+impl Classify for SendError {
+    fn retry(&self) -> Retry {
+        match self {
+            SendError::NotFiledYet => Retry::Transient,
+            SendError::Store(e) => e.retry(),
+            SendError::Apply(e) => e.retry(),
+            SendError::Schedule(e) => e.retry(),
+            SendError::Mailer(e) => e.retry(),
+            SendError::UnknownShop(_)
+            | SendError::UnknownTemplate(_)
+            | SendError::Render(_)
+            | SendError::Mail(_)
+            | SendError::Encode(_) => Retry::Permanent,
+        }
+    }
 }
 
 pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTime<Utc>) -> Result<Sent, SendError> {
@@ -124,7 +146,7 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
     let pause = shop.programs.customer_service.pause_marketing_while_ticket_open;
     match still_wanted(request, &profile, pause) {
         Some(NOT_NOW) => {
-            let until = now + super::engine::PAUSE_RECHECK;
+            let until = now + crate::programs::engine::PAUSE_RECHECK;
             defer(m, request, until).await?;
             return Ok(Sent::Deferred { until, reason: DeferReason::TicketOpen });
         }
@@ -132,7 +154,8 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         None => {}
     }
     let settings = &shop.programs.abandoned_checkout;
-    let exempt = request.program == super::checkout::PROGRAM && request.step <= settings.reminders_without_consent;
+    let exempt =
+        request.program == crate::programs::checkout::PROGRAM && request.step <= settings.reminders_without_consent;
     let mut policy = shop.programs.sending.policy();
     if request.campaign.is_some() {
         // The marketer chose the time: no quiet hours (see `Gate::Defer` below for the cap).
@@ -185,8 +208,9 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         }
     };
     let record = MessageRecord { sent_at: Some(now), provider_id: Some(sent.message_id.clone()), ..claim };
-    let last_chance = request.program == super::reactivation::PROGRAM
-        && super::program(super::reactivation::PROGRAM).is_some_and(|p| p.is_last_mail(request.step));
+    let last_chance = request.program == crate::programs::reactivation::PROGRAM
+        && crate::programs::program(crate::programs::reactivation::PROGRAM)
+            .is_some_and(|p| p.is_last_mail(request.step));
     let sent_record = SentRecord { message: record, kind: request.kind, at: now, last_chance };
     apply_sent_mail(m.store, m.publisher, &request.shop, &profile.id, sent_record).await?;
     tracing::info!(
@@ -200,66 +224,20 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
     Ok(Sent::Sent { provider_id: sent.message_id })
 }
 
-/// [`still_wanted`]'s answer for a program's marketing mail while a ticket is open.
-pub const NOT_NOW: &str = "a help-desk ticket is open";
-
-/// What may have changed since a program asked for the mail (it may have waited for quiet
-/// hours or the cap, or its order's events came out of order): the order it is about
-/// refunded or cancelled, or already shipped, for a program that stops on that; a ticket opened, for a program's marketing mail (`pause`: the shop's rule;
-/// campaigns are the marketer's call). `None`: still wanted.
-pub fn still_wanted(request: &MailRequest, profile: &Profile, pause: bool) -> Option<&'static str> {
-    let program = super::program(&request.program);
-    let stops_on_refund = program.is_some_and(|p| p.exits.contains(&super::Exit::Refunded));
-    let refunded = request
-        .order
-        .as_ref()
-        .and_then(|o| profile.orders.get(o))
-        .is_some_and(|o| o.cancelled || o.refunded.is_some_and(|r| r.minor() > 0));
-    if stops_on_refund && refunded {
-        return Some("order refunded or cancelled");
-    }
-    let stops_on_shipping = program.is_some_and(|p| p.exits.contains(&super::Exit::Fulfilled));
-    let shipped = request.order.as_ref().and_then(|o| profile.orders.get(o)).is_some_and(|o| o.fulfilled);
-    if stops_on_shipping && shipped {
-        return Some("order already shipped");
-    }
-    let paused =
-        pause && request.kind == MailKind::Marketing && request.campaign.is_none() && profile.has_open_ticket();
-    paused.then_some(NOT_NOW)
-}
-
 /// Brings the request back through the timer at `until`.
 async fn defer(m: &Mailing<'_>, request: &MailRequest, until: DateTime<Utc>) -> Result<(), SendError> {
     let deferred = DeferredMail { deferred: request.clone(), until: Some(until) };
-    let payload = serde_json::to_value(&deferred)
-        .map_err(|e| StoreError::Corrupt { entity: "deferred mail", source: Box::new(e) })?;
+    let payload = serde_json::to_value(&deferred).map_err(SendError::Encode)?;
     m.scheduler.upsert(&OneTimeSchedule { name: deferred.schedule_name(), at: until, payload }).await?;
     Ok(())
 }
 
-/// The profile the request is for: the one named (or what it was merged into), else the
-/// owner of the first known key of the triggering event or its order.
-async fn recipient(m: &Mailing<'_>, request: &MailRequest) -> Result<Option<Profile>, SendError> {
-    let shop = &request.shop;
-    let id = match &request.profile {
-        Some(named) => locate(m.store, shop, named).await?,
-        None => {
-            let mut keys = IdentityKey::all(&request.identity);
-            keys.extend(request.order.clone().map(IdentityKey::Order));
-            let mut found = None;
-            for key in keys {
-                if let Some(owner) = m.store.find_identity(shop, &key).await? {
-                    found = Some(owner);
-                    break;
-                }
-            }
-            found
-        }
-    };
-    match id {
-        Some(id) => Ok(m.store.load(shop, &id).await?.map(|v| v.value)),
-        None => Ok(None),
-    }
+/// The profile the request is for: the one named, else the owner of the first known key of
+/// the triggering event or its order.
+async fn recipient(m: &Mailing<'_>, request: &MailRequest) -> Result<Option<Profile>, StoreError> {
+    let mut keys = IdentityKey::all(&request.identity);
+    keys.extend(request.order.clone().map(IdentityKey::Order));
+    find_profile(m.store, &request.shop, request.profile.as_ref(), &keys).await
 }
 
 async fn load(

@@ -14,8 +14,8 @@
 //! written is not written again. Profiles that change between the two passes score against
 //! the counted distribution (their new values take the score of the nearest counted one).
 
-use super::distribution::{Cutoffs, Distribution};
-use super::nightly::{
+use crate::segments::distribution::{Cutoffs, Distribution};
+use super::{
     NightlyError, Row, Settings, Summary, Tally, announce, distribution, rows_of, stand, value_model,
 };
 use crate::bus::{BusEvent, SOURCE_SEGMENTS};
@@ -241,10 +241,10 @@ async fn decode_parts<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{MemoryProfileStore, RecordingPublisher};
+    use crate::ports::{MemoryProfileStore, RecordingPublisher};
     use crate::money::{Currency, Money};
     use crate::profile::{OrderSummary, Profile, TimedMoney, Version};
-    use crate::segments::nightly::run;
+    use crate::use_cases::score_nightly::run;
     use crate::segments::rfm::Monetary;
     use chrono::TimeZone;
 
@@ -292,7 +292,8 @@ mod tests {
     /// Runs every task the bus carries, each `deliveries` times, until none is left.
     async fn drain(store: &MemoryProfileStore, publisher: &RecordingPublisher, deliveries: usize) -> Vec<Summary> {
         let shops = shops();
-        let workers = Workers { segments: store, profiles: store, publisher, runs: store, shops: &shops };
+        let runs = crate::ports::MemoryRunStore::default();
+        let workers = Workers { segments: store, profiles: store, publisher, runs: &runs, shops: &shops };
         let (mut done, mut summaries) = (0, Vec::new());
         loop {
             let pending: Vec<Task> = publisher.events()[done..]

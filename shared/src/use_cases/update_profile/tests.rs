@@ -1,12 +1,15 @@
-use super::service::{Applied, apply_event};
-use super::*;
+use super::{Applied, apply_event, apply_mail_event};
 use crate::events::{
     ConsentChange, Context, Event, Identity, LineItem, Order, Payload, Platform, ProductView, SCHEMA_VERSION,
 };
+use crate::events::{ConsentState, MailSignal};
 use crate::ids::EventId;
-use crate::memory::{MemoryProfileStore, RecordingPublisher};
-use crate::money::Currency;
+use crate::ids::{Email, ExternalId, ProfileId, ShopId, VisitorId};
+use crate::money::{Currency, Money};
 use crate::ports::ProfileStore;
+use crate::ports::{MemoryProfileStore, RecordingPublisher};
+use crate::profile::*;
+use chrono::{DateTime, Utc};
 use chrono::{Duration, TimeZone};
 use proptest::prelude::*;
 
@@ -224,9 +227,9 @@ fn a_refund_that_arrives_before_its_order_joins_the_buyer_once_the_order_arrives
     assert_eq!(merged[0].stats().spend.values().copied().collect::<Vec<_>>(), [2000]);
 }
 
-fn mail_event(profile: &ProfileId, signal: MailSignal, minute: i64) -> crate::normalise::ses::MailEvent {
+fn mail_event(profile: &ProfileId, signal: MailSignal, minute: i64) -> crate::events::MailEvent {
     let at = t0() + Duration::minutes(minute);
-    crate::normalise::ses::MailEvent {
+    crate::events::MailEvent {
         tags: crate::mail::MailTags { shop: shop(), profile: profile.clone(), message: "m-1".into() },
         signal,
         at,
@@ -237,7 +240,6 @@ fn mail_event(profile: &ProfileId, signal: MailSignal, minute: i64) -> crate::no
 
 #[tokio::test]
 async fn a_complaint_suppresses_and_unsubscribes_once_and_logs_on_the_message() {
-    use super::service::apply_mail_event;
     let store = MemoryProfileStore::default();
     let publisher = RecordingPublisher::default();
     let mut subscribe = person_event(1, 1, 1, 0); // minute 0: subscribed
