@@ -4,10 +4,15 @@ SHELL := /bin/bash
 VENV := .venv/bin
 LOCAL := .local
 CARGO_TEST_FLAGS ?=
+# Property tests: CI replays this seed (a red CI is a change's doing); elsewhere each run draws a
+# fresh one, printed when a property test fails (PROPTEST_RNG_SEED=… replays it).
+PROPTEST_CI_SEED := 20261202
+# `make explore`: cases per property test.
+CASES ?= 100000
 # SAM CLI must not try to reach its telemetry endpoint (no internet on CI).
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help demo test tools up down status fmt lint lint-rust lint-infra build watch dispatch bench scale clean-local
+.PHONY: help demo test explore tools up down status fmt lint lint-rust lint-infra build watch dispatch bench scale clean-local
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,8 +24,11 @@ test: tools ## Everything CI checks: fmt, clippy, template lint, unit and integr
 	cargo fmt --all -- --check
 	$(MAKE) lint-rust lint-infra
 	@$(MAKE) --no-print-directory up
-	@status=0; cargo test --workspace $(CARGO_TEST_FLAGS) || status=$$?; \
+	@status=0; $(if $(CI),PROPTEST_RNG_SEED=$(PROPTEST_CI_SEED)) cargo test --workspace $(CARGO_TEST_FLAGS) || status=$$?; \
 	  $(MAKE) --no-print-directory down; exit $$status
+
+explore: ## Every property test with CASES cases (default 100,000) from a fresh seed, optimised build (hours; not part of `make test`)
+	PROPTEST_CASES=$(CASES) cargo test --release -p relance -p webhook-ingest --features relance/fakes --lib
 
 tools: ## Install the pinned local tools (.venv, .tools/npm) when missing
 	@infra/local/tools.sh

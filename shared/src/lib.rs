@@ -31,6 +31,8 @@ pub mod shops;
 pub mod signature;
 pub mod telemetry;
 pub mod templates;
+#[cfg(any(test, feature = "fakes"))]
+pub mod testing;
 pub mod unsubscribe;
 pub mod use_cases;
 

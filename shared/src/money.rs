@@ -289,6 +289,8 @@ mod tests {
     }
 
     proptest! {
+
+        #![proptest_config(crate::testing::proptest_config(256))]
         #[test]
         fn formatting_then_parsing_round_trips(minor in any::<i64>(), code in "JPY|EUR|KWD|CLF") {
             let money = Money::from_minor(minor, cur(&code));

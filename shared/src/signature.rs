@@ -322,6 +322,8 @@ mod tests {
     }
 
     proptest! {
+
+        #![proptest_config(crate::testing::proptest_config(256))]
         #[test]
         fn arbitrary_bodies_and_headers_never_panic(body: Vec<u8>, header: String, now in 0i64..4_102_444_800) {
             let secrets = [secret("s")];

@@ -370,7 +370,7 @@ mod fuzz {
     ];
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #![proptest_config(relance::testing::proptest_config(256))]
         #[test]
         fn no_input_makes_any_route_panic(
             route in 0..ROUTES.len(),

@@ -170,7 +170,7 @@ fn the_top_decile_threshold_keeps_ties_and_the_overdue_order_is_measured() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 32, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { max_shrink_iters: 32, ..crate::testing::proptest_config(24) })]
 
     /// Finite for any positive parameters and any history: none, one, hundreds of orders.
     #[test]

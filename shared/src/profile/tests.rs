@@ -211,7 +211,7 @@ fn fold_once(events: &[Event]) -> Profile {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(crate::testing::proptest_config(300))]
 
     #[test]
     fn any_order_with_any_duplicates_reaches_the_in_order_profile(

@@ -92,20 +92,6 @@ impl RevenueReport {
     }
 }
 
-/// The report over some of a shop's customers (the nightly run passes them all, page by
-/// page): one Query of each customer's records.
-pub async fn revenue_report(
-    store: &dyn crate::ports::ProfileStore,
-    shop: &crate::ids::ShopId,
-    profiles: &[crate::ids::ProfileId],
-) -> Result<RevenueReport, crate::ports::StoreError> {
-    let mut report = RevenueReport::default();
-    for profile in profiles {
-        report.add(&attribute(&store.records(shop, profile).await?));
-    }
-    Ok(report)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

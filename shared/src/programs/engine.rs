@@ -18,6 +18,7 @@
 
 use super::checkout::is_news;
 use super::condition::{Condition, Facts};
+use super::gate::mails_within;
 use super::request::{MailRequest, MailedProduct};
 use super::settings::JourneySettings;
 use super::{Action, Anchor, Exit, Per, Program, Step, Wait};
@@ -25,7 +26,6 @@ use crate::events::ConsentState;
 use crate::events::{Event, Identity, Payload};
 use crate::ids::{ExternalId, ProfileId, ShopId};
 use crate::mail::MailKind;
-use crate::profile::Record;
 use crate::schedule::ScheduleName;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -314,7 +314,7 @@ pub fn advance(
                     return Advance::Arm { due, at: now + PAUSE_RECHECK, paused: true };
                 }
                 if let Some((most, window)) = program.limit.at_most
-                    && sent_within(facts.records, &program.id, now - window) >= most as usize
+                    && mails_within(facts.records, &program.id, now - window, None) >= most as usize
                 {
                     return Advance::Stop(Stopped::Limit);
                 }
@@ -367,16 +367,6 @@ fn exit_holds(exit: Exit, kind: MailKind, facts: &Facts<'_>) -> bool {
 }
 
 /// The program's mails sent since `since`, by the message log.
-fn sent_within(records: &[Record], program: &str, since: DateTime<Utc>) -> usize {
-    records
-        .iter()
-        .filter(|r| match r {
-            Record::Message(m) => m.program.as_deref() == Some(program) && m.sent_at.is_some_and(|t| t >= since),
-            _ => false,
-        })
-        .count()
-}
-
 /// The products viewed in the last `days`, most recent first, each once, at most six.
 fn viewed_products(facts: &Facts<'_>, days: u32) -> Vec<MailedProduct> {
     let mut views: Vec<_> = facts.views_within(days).filter(|a| a.product_id.is_some()).collect();

@@ -10,7 +10,7 @@
 use super::request::MailRequest;
 use crate::events::ConsentState;
 use crate::mail::MailKind;
-use crate::profile::Profile;
+use crate::profile::{Profile, Record};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -157,6 +157,33 @@ pub fn still_wanted(request: &MailRequest, profile: &Profile, pause: bool) -> Op
     let paused =
         pause && request.kind == MailKind::Marketing && request.campaign.is_none() && profile.has_open_ticket();
     paused.then_some(NOT_NOW)
+}
+
+/// Mails of `program` to the customer whose records these are, sent since `since` or being
+/// sent (claimed) since then, but the one keyed `except`.
+pub fn mails_within(records: &[Record], program: &str, since: DateTime<Utc>, except: Option<&str>) -> usize {
+    records
+        .iter()
+        .filter(|r| match r {
+            Record::Message(m) => {
+                m.program.as_deref() == Some(program)
+                    && except != Some(m.key.as_str())
+                    && m.sent_at.or(m.claimed_at).is_some_and(|t| t >= since)
+            }
+            _ => false,
+        })
+        .count()
+}
+
+/// Whether one more mail of the request's program would pass its `at_most` limit (N mails
+/// to one customer within a window). The engine checks it when a step comes due; send-mail
+/// checks it again as the mail goes out, because two runs of a program (two periods of a
+/// once-per-period program, say) can both have asked while neither mail was out yet — one
+/// held by an open ticket, the other by quiet hours or the cap — and only the sending side
+/// sees what the other sent.
+pub fn limit_reached(request: &MailRequest, records: &[Record], now: DateTime<Utc>) -> bool {
+    let Some((most, window)) = super::program(&request.program).and_then(|p| p.limit.at_most) else { return false };
+    mails_within(records, &request.program, now - window, Some(&request.message_key)) >= most as usize
 }
 
 #[cfg(test)]

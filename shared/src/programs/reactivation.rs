@@ -1,7 +1,7 @@
 //! The reactivation program, run: a customer who enters At risk or Hibernating, or falls
 //! into the inactive tier, gets a reactivation mail at once and a last chance with the
 //! shop's incentive a week later — unless they ordered meanwhile. The nightly run's sunset
-//! policy then suppresses those who stay silent ([`crate::use_cases::score_nightly`]).
+//! policy then suppresses those who stay silent (in rfm-nightly's nightly run).
 
 use crate::ids::{ProfileId, ShopId};
 use crate::segments::{Segment, Tier};

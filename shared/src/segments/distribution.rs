@@ -212,6 +212,8 @@ mod tests {
     }
 
     proptest! {
+
+        #![proptest_config(crate::testing::proptest_config(256))]
         /// Split into any number of parts, counted apart and merged in any order, the
         /// distribution scores every customer exactly as scoring the whole list does.
         #[test]

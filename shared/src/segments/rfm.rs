@@ -100,6 +100,8 @@ mod tests {
     }
 
     proptest::proptest! {
+
+        #![proptest_config(crate::testing::proptest_config(256))]
         /// The same scores from the definition, counted value by value (O(n²)): a value's
         /// run starts after every worse value and spans the equal ones.
         #[test]

@@ -209,6 +209,8 @@ fn markup_counts(html: &str) -> [usize; 3] {
 }
 
 proptest! {
+
+    #![proptest_config(crate::testing::proptest_config(256))]
     #[test]
     fn arbitrary_user_text_never_breaks_rendering_or_adds_markup(
         text in prop::collection::vec(prop_oneof![any::<String>(), "[<>\"'&/a-z {}%#\\r\\n\t]{0,24}"], 6),

@@ -190,6 +190,8 @@ fn the_url_joins_the_public_base_and_the_token() {
 }
 
 proptest! {
+
+    #![proptest_config(crate::testing::proptest_config(256))]
     #[test]
     fn arbitrary_strings_never_panic(raw: String) {
         let secrets = [secret("s")];

@@ -22,7 +22,7 @@ use crate::mail::{MailError, MailHeader, MailKind, MailTags, Mailbox, OutgoingMa
 use crate::ports::{EventPublisher, Mailer, MailerError, ProfileStore, ScheduleError, Scheduler, StoreError};
 use crate::profile::records::{CheckoutRecord, MessageRecord, OrderRecord};
 use crate::profile::{IdentityKey, Profile, Record, RecordKey, Version};
-use crate::programs::gate::{DeferReason, Gate, NOT_NOW, SkipReason, gate, still_wanted, zone_of};
+use crate::programs::gate::{DeferReason, Gate, NOT_NOW, SkipReason, gate, limit_reached, still_wanted, zone_of};
 use crate::programs::request::{DeferredMail, MailRequest};
 use crate::schedule::OneTimeSchedule;
 use crate::shops::{ShopConfig, Shops};
@@ -152,6 +152,11 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         }
         Some(reason) => return Ok(Sent::Stopped(reason)),
         None => {}
+    }
+    // One Query of the customer's records, for programs that limit their mails per window.
+    let limited = crate::programs::program(&request.program).is_some_and(|p| p.limit.at_most.is_some());
+    if limited && limit_reached(request, &m.store.records(&request.shop, &profile.id).await?, now) {
+        return Ok(Sent::Stopped("the program's limit of mails in its window is reached"));
     }
     let settings = &shop.programs.abandoned_checkout;
     let exempt =

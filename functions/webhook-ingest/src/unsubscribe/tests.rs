@@ -218,7 +218,7 @@ mod fuzz {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #![proptest_config(relance::testing::proptest_config(256))]
         #[test]
         fn no_body_or_content_type_makes_a_valid_link_panic(
             content_type in prop::sample::select(vec![FORM, "multipart/form-data; boundary=b", "multipart/form-data", "text/plain", ""]),

@@ -14,14 +14,12 @@
 //! written is not written again. Profiles that change between the two passes score against
 //! the counted distribution (their new values take the score of the nearest counted one).
 
-use crate::segments::distribution::{Cutoffs, Distribution};
-use super::{
-    NightlyError, Row, Settings, Summary, Tally, announce, distribution, rows_of, stand, value_model,
-};
+use super::{NightlyError, Row, Settings, Summary, Tally, announce, distribution, rows_of, stand, value_model};
 use crate::bus::{BusEvent, SOURCE_SEGMENTS};
 use crate::clv::Customer;
 use crate::ids::ShopId;
 use crate::ports::{EventPublisher, ProfileStore, RunStore, SegmentStore, Shard, StoreError};
+use crate::segments::distribution::{Cutoffs, Distribution};
 use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -241,11 +239,11 @@ async fn decode_parts<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::{MemoryProfileStore, RecordingPublisher};
     use crate::money::{Currency, Money};
+    use crate::ports::{MemoryProfileStore, RecordingPublisher};
     use crate::profile::{OrderSummary, Profile, TimedMoney, Version};
-    use crate::use_cases::score_nightly::run;
     use crate::segments::rfm::Monetary;
+    use crate::use_cases::score_nightly::run;
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {

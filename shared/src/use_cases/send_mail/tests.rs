@@ -359,3 +359,25 @@ async fn a_preparing_mail_for_an_order_already_shipped_and_a_review_of_a_refunde
     );
     assert!(w.sent().is_empty());
 }
+
+#[tokio::test]
+async fn a_second_run_of_a_program_limited_per_window_is_stopped_when_the_first_mail_went_out() {
+    let w = World::new(true).await;
+    let profile = w.profile().await;
+    // Two runs of the scenario (two 30-day periods) asked before either mail went out.
+    let run = |period: &str| MailRequest {
+        program: "visits-scenario".into(),
+        template: "scenario-b".into(),
+        message_key: MailRequest::key_for("visits-scenario", &shop(), &format!("{}:{period}", profile.id), 4),
+        step: 4,
+        checkout: None,
+        ..reminder(&profile, 4)
+    };
+    assert!(matches!(send_requested(&w.mailing(), &run("p1"), noon()).await.unwrap(), Sent::Sent { .. }));
+    let later = noon() + chrono::Duration::days(2);
+    let second = send_requested(&w.mailing(), &run("p2"), later).await.unwrap();
+    assert_eq!(second, Sent::Stopped("the program's limit of mails in its window is reached"));
+    assert_eq!(w.sent().len(), 1);
+    // The first run's own retry is a duplicate, not a limit.
+    assert_eq!(send_requested(&w.mailing(), &run("p1"), later).await.unwrap(), Sent::Duplicate);
+}

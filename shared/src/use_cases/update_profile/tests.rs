@@ -157,7 +157,7 @@ fn stream() -> impl Strategy<Value = Vec<Event>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 120, ..ProptestConfig::default() })]
+    #![proptest_config(crate::testing::proptest_config(120))]
 
     #[test]
     fn any_delivery_order_with_duplicates_reaches_the_in_order_profile(
