@@ -57,6 +57,25 @@ impl<F: Fn(&str) -> Option<String>> EnvReader<F> {
     }
 }
 
+/// What every function but profile-update reads: the deployment's table, its bus and where
+/// its shops document is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub table: String,
+    pub bus: String,
+    pub shops_secret: String,
+}
+
+impl Deployment {
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &mut EnvReader<F>) -> Self {
+        Self {
+            table: env.required(vars::TABLE),
+            bus: env.required(vars::BUS),
+            shops_secret: env.required(vars::SHOPS_SECRET_ARN),
+        }
+    }
+}
+
 /// Names of the variables the SAM template sets (`infra/template.yaml`).
 pub mod vars {
     pub const TABLE: &str = "RELANCE_TABLE";

@@ -5,24 +5,18 @@ use cart_abandon_timer::{Deps, handle};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use relance::aws::ScheduleTarget;
 use relance::aws::bootstrap::{Bootstrap, check_programs};
-use relance::config::{ConfigError, EnvReader, vars};
+use relance::config::{ConfigError, Deployment, EnvReader};
 use std::sync::Arc;
 
 struct Config {
-    table: String,
-    bus: String,
-    shops_secret: String,
+    deployment: Deployment,
     target: ScheduleTarget,
 }
 
 impl Config {
     fn from_env() -> Result<Self, ConfigError> {
-        EnvReader::from_process().read(|env| Config {
-            table: env.required(vars::TABLE),
-            bus: env.required(vars::BUS),
-            shops_secret: env.required(vars::SHOPS_SECRET_ARN),
-            target: ScheduleTarget::from_env(env),
-        })
+        EnvReader::from_process()
+            .read(|env| Config { deployment: Deployment::read(env), target: ScheduleTarget::from_env(env) })
     }
 }
 
@@ -31,12 +25,13 @@ async fn main() -> Result<(), Error> {
     relance::telemetry::init();
     let config = Config::from_env()?;
     check_programs()?;
-    let base = Bootstrap::load(&config.table, Some(&config.shops_secret)).await?;
+    let Config { deployment, target } = config;
+    let base = Bootstrap::load(&deployment.table, Some(&deployment.shops_secret)).await?;
     let deps = Arc::new(Deps {
         store: base.store.clone(),
         affinities: base.store.clone(),
-        publisher: base.publisher(&config.bus),
-        scheduler: base.scheduler(config.target),
+        publisher: base.publisher(&deployment.bus),
+        scheduler: base.scheduler(target),
         shops: base.shops.clone(),
         clock: base.clock.clone(),
     });

@@ -2,30 +2,14 @@
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use relance::aws::bootstrap::Bootstrap;
-use relance::config::{ConfigError, EnvReader, vars};
+use relance::config::{Deployment, EnvReader};
 use rfm_nightly::{Deps, handle};
 use std::sync::Arc;
-
-struct Config {
-    table: String,
-    bus: String,
-    shops_secret: String,
-}
-
-impl Config {
-    fn from_env() -> Result<Self, ConfigError> {
-        EnvReader::from_process().read(|env| Config {
-            table: env.required(vars::TABLE),
-            bus: env.required(vars::BUS),
-            shops_secret: env.required(vars::SHOPS_SECRET_ARN),
-        })
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     relance::telemetry::init();
-    let config = Config::from_env()?;
+    let config = EnvReader::from_process().read(Deployment::read)?;
     let base = Bootstrap::load(&config.table, Some(&config.shops_secret)).await?;
     let deps = Arc::new(Deps {
         segments: base.store.clone(),

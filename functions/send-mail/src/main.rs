@@ -5,14 +5,12 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use relance::aws::bootstrap::{Bootstrap, check_programs};
 use relance::aws::{ScheduleTarget, SesMailer};
-use relance::config::{ConfigError, EnvReader, vars};
+use relance::config::{ConfigError, Deployment, EnvReader, vars};
 use send_mail::{Deps, handle};
 use std::sync::Arc;
 
 struct Config {
-    table: String,
-    bus: String,
-    shops_secret: String,
+    deployment: Deployment,
     sender: String,
     configuration_set: String,
     /// webhook-ingest's public base URL, for unsubscribe links.
@@ -24,9 +22,7 @@ struct Config {
 impl Config {
     fn from_env() -> Result<Self, ConfigError> {
         EnvReader::from_process().read(|env| Config {
-            table: env.required(vars::TABLE),
-            bus: env.required(vars::BUS),
-            shops_secret: env.required(vars::SHOPS_SECRET_ARN),
+            deployment: Deployment::read(env),
             sender: env.required(vars::SENDER),
             configuration_set: env.required(vars::CONFIGURATION_SET),
             public_url: env.required(vars::PUBLIC_URL),
@@ -40,12 +36,13 @@ async fn main() -> Result<(), Error> {
     relance::telemetry::init();
     let config = Config::from_env()?;
     check_programs()?;
-    let base = Bootstrap::load(&config.table, Some(&config.shops_secret)).await?;
+    let deployment = &config.deployment;
+    let base = Bootstrap::load(&deployment.table, Some(&deployment.shops_secret)).await?;
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&base.sdk), config.sender, config.configuration_set);
     let deps = Arc::new(Deps {
         store: base.store.clone(),
         segments: base.store.clone(),
-        publisher: base.publisher(&config.bus),
+        publisher: base.publisher(&deployment.bus),
         mailer: Arc::new(mailer),
         scheduler: base.scheduler(config.target),
         shops: base.shops.clone(),

@@ -6,7 +6,7 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Error, Request};
 use relance::aws::bootstrap::Bootstrap;
 use relance::aws::{DynamoLedger, SqsParkingLot};
-use relance::config::{ConfigError, EnvReader, vars};
+use relance::config::{ConfigError, Deployment, EnvReader, vars};
 use serde_json::Value;
 use std::sync::Arc;
 use webhook_ingest::{Deps, handle, limiter::RateLimiter, redrive::redrive};
@@ -15,18 +15,14 @@ use webhook_ingest::{Deps, handle, limiter::RateLimiter, redrive::redrive};
 const TRACK_PER_MINUTE: u32 = 120;
 
 struct Config {
-    table: String,
-    bus: String,
-    shops_secret: String,
+    deployment: Deployment,
     parking_queue_url: String,
 }
 
 impl Config {
     fn from_env() -> Result<Self, ConfigError> {
         EnvReader::from_process().read(|env| Config {
-            table: env.required(vars::TABLE),
-            bus: env.required(vars::BUS),
-            shops_secret: env.required(vars::SHOPS_SECRET_ARN),
+            deployment: Deployment::read(env),
             parking_queue_url: env.required(vars::PARKING_QUEUE_URL),
         })
     }
@@ -36,12 +32,13 @@ impl Config {
 async fn main() -> Result<(), Error> {
     relance::telemetry::init();
     let config = Config::from_env()?;
-    let base = Bootstrap::load(&config.table, Some(&config.shops_secret)).await?;
+    let Config { deployment, parking_queue_url } = config;
+    let base = Bootstrap::load(&deployment.table, Some(&deployment.shops_secret)).await?;
     let deps = Arc::new(Deps {
         shops: base.shops.clone(),
-        ledger: Arc::new(DynamoLedger::new(aws_sdk_dynamodb::Client::new(&base.sdk), &config.table)),
-        publisher: base.publisher(&config.bus),
-        parking: Arc::new(SqsParkingLot::new(aws_sdk_sqs::Client::new(&base.sdk), &config.parking_queue_url)),
+        ledger: Arc::new(DynamoLedger::new(aws_sdk_dynamodb::Client::new(&base.sdk), &deployment.table)),
+        publisher: base.publisher(&deployment.bus),
+        parking: Arc::new(SqsParkingLot::new(aws_sdk_sqs::Client::new(&base.sdk), &parking_queue_url)),
         clock: base.clock.clone(),
         limiter: RateLimiter::new(TRACK_PER_MINUTE),
     });

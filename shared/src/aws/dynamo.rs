@@ -89,6 +89,31 @@ fn profiles_pk(shop: &ShopId) -> String {
     format!("SHOP#{shop}#PROFILES")
 }
 
+/// The profile item the store writes at `version`, index keys included. Public so that a
+/// table can be seeded in bulk (BatchWriteItem) with exactly the items the store reads.
+pub fn profile_item(profile: &Profile, version: Version) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let segment = profile.segment.and_then(|s| s.segment);
+    let item = ProfileItem {
+        pk: customer_pk(&profile.shop, &profile.id),
+        sk: PROFILE_SK.to_owned(),
+        gsi2pk: profiles_pk(&profile.shop),
+        gsi2sk: profile.id.to_string(),
+        gsi1pk: segment.map(|s| segment_pk(&profile.shop, s)),
+        gsi1sk: segment.map(|_| profile.id.to_string()),
+        version: version.0,
+        profile: profile.clone(),
+    };
+    serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt { entity: "profile", source: boxed(e) })
+}
+
+/// The key of a shop's nightly summary, which [`SegmentStore::save_summary`] writes under
+/// [`SUMMARY_ATTRIBUTE`]. Nothing in production reads it back; reports and tests do.
+pub fn summary_key(shop: &ShopId) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_owned(), s(format!("SHOP#{shop}#SUMMARY"))), ("sk".to_owned(), s("SEGMENTS"))])
+}
+
+pub const SUMMARY_ATTRIBUTE: &str = "summary";
+
 /// A record beside the profile: same `pk`, `sk` from [`RecordKey`], `expires_at` for the
 /// table's TTL.
 #[derive(Serialize, Deserialize)]
@@ -186,19 +211,7 @@ impl DynamoProfileStore {
     }
     /// The profile item and the condition that it is still at `expected`.
     fn profile_put(&self, profile: &Profile, expected: Version) -> Result<Put, StoreError> {
-        let segment = profile.segment.and_then(|s| s.segment);
-        let item = ProfileItem {
-            pk: customer_pk(&profile.shop, &profile.id),
-            sk: PROFILE_SK.to_owned(),
-            gsi2pk: profiles_pk(&profile.shop),
-            gsi2sk: profile.id.to_string(),
-            gsi1pk: segment.map(|s| segment_pk(&profile.shop, s)),
-            gsi1sk: segment.map(|_| profile.id.to_string()),
-            version: expected.next().0,
-            profile: profile.clone(),
-        };
-        let item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt { entity: "profile", source: boxed(e) })?;
+        let item = profile_item(profile, expected.next())?;
         check_size(&item)?;
         versioned_put(&self.table, item, expected)
     }
@@ -499,12 +512,12 @@ impl SegmentStore for DynamoProfileStore {
     async fn save_summary(&self, shop: &ShopId, summary: &Summary) -> Result<(), StoreError> {
         let summary = serde_dynamo::to_attribute_value(summary)
             .map_err(|e| StoreError::Corrupt { entity: "summary", source: boxed(e) })?;
+        let mut item = summary_key(shop);
+        item.insert(SUMMARY_ATTRIBUTE.to_owned(), summary);
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(format!("SHOP#{shop}#SUMMARY")))
-            .item("sk", s("SEGMENTS"))
-            .item("summary", summary)
+            .set_item(Some(item))
             .send()
             .await
             .map_err(|e| StoreError::Backend(boxed(e)))?;

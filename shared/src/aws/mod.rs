@@ -13,7 +13,7 @@ mod scheduler;
 mod secrets;
 mod ses;
 
-pub use dynamo::{DynamoProfileStore, segment_pk};
+pub use dynamo::{DynamoProfileStore, SUMMARY_ATTRIBUTE, profile_item, segment_pk, summary_key};
 pub use eventbridge::EventBridgePublisher;
 pub use ledger::DynamoLedger;
 pub use parking::SqsParkingLot;

@@ -205,10 +205,11 @@ mod tests {
     use crate::ids::{Email, EventId, ProfileId};
     use crate::lattice::{Lww, Stamp};
     use crate::ports::ProfileStore;
-    use crate::ports::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingMailer, RecordingPublisher};
+    use crate::ports::{ManualClock, RecordingMailer};
     use crate::profile::{ConsentDecision, Profile, Version};
     use crate::segments::{SegmentState, Tier};
     use crate::shops::Shops;
+    use crate::use_cases::send_mail::Fakes;
     use chrono::{DateTime, TimeZone, Utc};
 
     fn now() -> DateTime<Utc> {
@@ -241,25 +242,28 @@ mod tests {
     }
 
     struct World {
-        store: MemoryProfileStore,
-        publisher: RecordingPublisher,
-        mailer: RecordingMailer,
-        scheduler: MemoryScheduler,
-        shops: Shops,
+        fakes: Fakes<RecordingMailer>,
         clock: ManualClock,
+    }
+
+    impl std::ops::Deref for World {
+        type Target = Fakes<RecordingMailer>;
+
+        fn deref(&self) -> &Self::Target {
+            &self.fakes
+        }
     }
 
     async fn world(members: usize) -> World {
         let w = World {
-            store: MemoryProfileStore::default(),
-            publisher: RecordingPublisher::default(),
-            mailer: RecordingMailer::default(),
-            scheduler: MemoryScheduler::default(),
-            shops: Shops::parse(
-                r#"{"shops": [{"id": "demo", "mail": {"from": "Demo <hi@demo.example>", "name": "Demo",
+            fakes: Fakes::new(
+                RecordingMailer::default(),
+                Shops::parse(
+                    r#"{"shops": [{"id": "demo", "mail": {"from": "Demo <hi@demo.example>", "name": "Demo",
                     "site_url": "https://demo.example", "unsubscribe_secrets": ["s"]}}]}"#,
-            )
-            .unwrap(),
+                )
+                .unwrap(),
+            ),
             clock: ManualClock::at(now()),
         };
         for n in 0..members {
@@ -269,17 +273,6 @@ mod tests {
     }
 
     impl World {
-        fn mailing(&self) -> Mailing<'_> {
-            Mailing {
-                store: &self.store,
-                publisher: &self.publisher,
-                mailer: &self.mailer,
-                scheduler: &self.scheduler,
-                shops: &self.shops,
-                public_url: "https://hooks.demo.example",
-            }
-        }
-
         /// Runs the campaign to its end, continuing as send-mail does; returns the totals.
         async fn send(&self, campaign: &Campaign, budget: Duration) -> Progress {
             let mut campaign = campaign.clone();

@@ -378,5 +378,33 @@ fn compose(
     })
 }
 
+/// Every port send-mail uses, in memory, for the tests of send-mail and of campaigns.
+#[cfg(test)]
+pub(crate) struct Fakes<M> {
+    pub store: crate::ports::MemoryProfileStore,
+    pub publisher: crate::ports::RecordingPublisher,
+    pub mailer: M,
+    pub scheduler: crate::ports::MemoryScheduler,
+    pub shops: Shops,
+}
+
+#[cfg(test)]
+impl<M: Mailer> Fakes<M> {
+    pub fn new(mailer: M, shops: Shops) -> Self {
+        Self { store: Default::default(), publisher: Default::default(), mailer, scheduler: Default::default(), shops }
+    }
+
+    pub fn mailing(&self) -> Mailing<'_> {
+        Mailing {
+            store: &self.store,
+            publisher: &self.publisher,
+            mailer: &self.mailer,
+            scheduler: &self.scheduler,
+            shops: &self.shops,
+            public_url: "https://hooks.demo.example/",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 use super::*;
 use crate::events::Event;
 use crate::mail::SentMail;
-use crate::ports::{MemoryProfileStore, MemoryScheduler, RecordingMailer, RecordingPublisher};
+use crate::ports::RecordingMailer;
 use crate::programs::checkout::message_key;
 use crate::programs::request::MailRequest;
 use crate::use_cases::update_profile::apply_event;
@@ -49,12 +49,15 @@ fn line() -> Value {
             "unit_price": { "minor": 2490, "currency": "EUR" }, "categories": ["vins"] })
 }
 
-struct World {
-    store: MemoryProfileStore,
-    publisher: RecordingPublisher,
-    mailer: Flaky,
-    scheduler: MemoryScheduler,
-    shops: Shops,
+/// send-mail's ports in memory, with a mailer that can be throttled.
+struct World(Fakes<Flaky>);
+
+impl std::ops::Deref for World {
+    type Target = Fakes<Flaky>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 /// A recording mailer that can be told to be throttled a number of times.
@@ -77,13 +80,7 @@ impl Mailer for Flaky {
 
 impl World {
     async fn new(subscribed: bool) -> Self {
-        let w = World {
-            store: MemoryProfileStore::default(),
-            publisher: RecordingPublisher::default(),
-            mailer: Flaky::default(),
-            scheduler: MemoryScheduler::default(),
-            shops: shops(),
-        };
+        let w = World(Fakes::new(Flaky::default(), shops()));
         let state = if subscribed { "subscribed" } else { "unsubscribed" };
         let events = [
             event(1, "customer.signed_up", json!({ "first_name": "Anne" })),
@@ -109,17 +106,6 @@ impl World {
             apply_event(&w.store, &w.publisher, e).await.unwrap();
         }
         w
-    }
-
-    fn mailing(&self) -> Mailing<'_> {
-        Mailing {
-            store: &self.store,
-            publisher: &self.publisher,
-            mailer: &self.mailer,
-            scheduler: &self.scheduler,
-            shops: &self.shops,
-            public_url: "https://hooks.demo.example/",
-        }
     }
 
     async fn profile(&self) -> Profile {
