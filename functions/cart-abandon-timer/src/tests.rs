@@ -397,3 +397,16 @@ fn the_timer_rule_routes_every_event_a_program_starts_on() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_bus_outage_is_a_transient_failure_and_a_foreign_payload_a_permanent_one() {
+    let w = world(SHOPS);
+    w.publisher.set_failing(true);
+    let error = handle(w.fresh("profile-update/order.placed"), &w.deps).await.unwrap_err();
+    let diagnostic = lambda_runtime::Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "Transient.Run");
+    assert!(diagnostic.error_message.contains("not accepted by the bus"), "{}", diagnostic.error_message);
+    let diagnostic = lambda_runtime::Diagnostic::from(handle(json!({"x": 1}), &w.deps).await.unwrap_err());
+    assert_eq!(diagnostic.error_type, "Permanent.Malformed");
+    assert!(diagnostic.error_message.starts_with("input is neither a bus event"), "{}", diagnostic.error_message);
+}
