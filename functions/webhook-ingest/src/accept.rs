@@ -36,11 +36,23 @@ pub async fn accept(deps: &Deps, events: Vec<Event>, on_failure: OnBusFailure) -
     let now = deps.clock.now();
     let mut accepted = Accepted::default();
     let mut fresh = Vec::with_capacity(events.len());
+    let mut in_flight = 0;
     for event in events {
         match deps.ledger.claim(&event.shop, &event.id, now).await {
             Ok(Claim::Fresh) => fresh.push(event),
-            Ok(Claim::Duplicate | Claim::InFlight) => {
+            Ok(Claim::Duplicate) => {
                 tracing::info!(event = %event.id, "duplicate delivery: nothing published");
+                accepted.duplicates += 1;
+            }
+            // A sender that retries comes back once the other request is done (then a
+            // duplicate, or fresh again if that request failed and released its claim); one
+            // that never retries is better served by the other request, which parks on failure.
+            Ok(Claim::InFlight) if on_failure == OnBusFailure::AskToRetry => {
+                tracing::info!(event = %event.id, "delivery in flight in another request: asked to retry");
+                in_flight += 1;
+            }
+            Ok(Claim::InFlight) => {
+                tracing::info!(event = %event.id, "delivery in flight in another request, which parks it on failure");
                 accepted.duplicates += 1;
             }
             // Without the ledger we cannot de-duplicate: a sender that retries is asked to;
@@ -57,14 +69,18 @@ pub async fn accept(deps: &Deps, events: Vec<Event>, on_failure: OnBusFailure) -
             }
         }
     }
+    let done = |accepted| if in_flight > 0 { Err(Reject::InFlight) } else { Ok(accepted) };
     if fresh.is_empty() {
-        return Ok(accepted);
+        return done(accepted);
     }
-    let entries = fresh
-        .iter()
-        .map(Event::to_bus_event)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Reject::bad_request(format!("event cannot be encoded: {e}")))?;
+    let entries = match fresh.iter().map(Event::to_bus_event).collect::<Result<Vec<_>, _>>() {
+        Ok(entries) => entries,
+        Err(error) => {
+            tracing::error!(error = %error, "a canonical event cannot be encoded");
+            release(deps, &fresh).await;
+            return Err(Reject::Internal);
+        }
+    };
     match deps.publisher.publish(&entries).await {
         Ok(()) => accepted.published = fresh.len(),
         Err(error) => {
@@ -88,7 +104,7 @@ pub async fn accept(deps: &Deps, events: Vec<Event>, on_failure: OnBusFailure) -
             tracing::warn!(error = %error, event = %event.id, "could not confirm delivery");
         }
     }
-    Ok(accepted)
+    done(accepted)
 }
 
 /// The answer to a platform delivery once normalised: a topic Relance does not use gets 2xx

@@ -24,6 +24,14 @@ pub enum Reject {
     /// Something on our side failed; the sender should retry.
     #[error("temporarily unavailable, retry later")]
     Unavailable,
+    /// Another request is taking in this very delivery: whether it succeeds is not known
+    /// yet, so the sender is asked to come back (a 2xx here would lose the event if that
+    /// request then failed).
+    #[error("this delivery is being processed by another request; retry later")]
+    InFlight,
+    /// Our own bug (an event that cannot be encoded): nothing the sender can fix.
+    #[error("internal error")]
+    Internal,
 }
 
 impl Reject {
@@ -38,6 +46,8 @@ impl Reject {
             Reject::Forbidden(_) => StatusCode::FORBIDDEN,
             Reject::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Reject::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Reject::InFlight => StatusCode::CONFLICT,
+            Reject::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -474,3 +474,21 @@ async fn every_fixture_signed_with_the_shop_secret_is_accepted() {
     }
     assert_eq!(seen, 18, "12 Shopify and 6 WooCommerce fixtures");
 }
+
+#[tokio::test]
+async fn a_retry_that_arrives_while_the_first_attempt_still_runs_is_asked_to_come_back() {
+    let w = world();
+    let shop = relance::ids::ShopId::parse("demo.myshopify.com").unwrap();
+    let id = relance::ids::EventId::parse("shopify:demo.myshopify.com:evt-9").unwrap();
+    // The first attempt has claimed the delivery and is still publishing.
+    let now = relance::ports::Clock::now(w.clock.as_ref());
+    assert_eq!(w.deps.ledger.claim(&shop, &id, now).await.unwrap(), relance::ports::Claim::Fresh);
+    let retry = handle(signed_shopify("checkouts/create", "evt-9", CHECKOUT), &w.deps).await;
+    assert_eq!(retry.status(), StatusCode::CONFLICT, "{:?}", body_json(&retry));
+    assert!(w.publisher.events().is_empty());
+    // The first attempt failed and gave its claim back: the platform's next retry publishes.
+    w.deps.ledger.release(&shop, &id).await.unwrap();
+    let again = handle(signed_shopify("checkouts/create", "evt-9", CHECKOUT), &w.deps).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(w.publisher.events().len(), 1);
+}

@@ -10,7 +10,7 @@ use crate::bus::{BusEvent, MAX_ENTRY_BYTES};
 use crate::ports::{EventPublisher, PublishError};
 use async_trait::async_trait;
 use aws_sdk_eventbridge::Client;
-use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use aws_sdk_eventbridge::types::{PutEventsRequestEntry, PutEventsResultEntry};
 use aws_smithy_types::DateTime as SmithyDateTime;
 use futures_util::stream::{self, StreamExt};
 use std::time::Duration;
@@ -61,15 +61,8 @@ impl EventBridgePublisher {
             if output.failed_entry_count == 0 {
                 return Ok(None);
             }
-            // Result entries are in request order; a refused one carries an error code.
-            let results = output.entries.unwrap_or_default();
-            let mut refused = Vec::new();
-            for (entry, result) in pending.into_iter().zip(results) {
-                if let Some(code) = result.error_code {
-                    last_error = Some(format!("{code}: {}", result.error_message.unwrap_or_default()));
-                    refused.push(entry);
-                }
-            }
+            let (refused, reason) = refused(pending, output.entries.unwrap_or_default());
+            last_error = reason.or(last_error);
             tracing::warn!(attempt, refused = refused.len(), "bus refused entries; resending");
             pending = refused;
             if pending.is_empty() {
@@ -82,6 +75,36 @@ impl EventBridgePublisher {
         }
         Ok(Some((pending.len(), last_error.unwrap_or_default())))
     }
+}
+
+/// The entries of a PutEvents answer that reported failures (`FailedEntryCount > 0`) to
+/// send again, and the reason of the last refusal. Result entries are in request order and a
+/// refused one carries an error code; an answer that does not account for every entry (no
+/// `Entries`, or fewer than were sent) says nothing of the ones it leaves out, so they are
+/// resent too — a duplicate on the bus is absorbed by its consumers (every event has its id),
+/// a dropped event is not.
+fn refused(
+    pending: Vec<PutEventsRequestEntry>,
+    results: Vec<PutEventsResultEntry>,
+) -> (Vec<PutEventsRequestEntry>, Option<String>) {
+    let mut last_error = None;
+    let mut results = results.into_iter();
+    let mut refused = Vec::new();
+    for entry in pending {
+        match results.next() {
+            Some(result) => {
+                if let Some(code) = result.error_code {
+                    last_error = Some(format!("{code}: {}", result.error_message.unwrap_or_default()));
+                    refused.push(entry);
+                }
+            }
+            None => {
+                last_error.get_or_insert_with(|| "the answer does not say which entries failed".to_owned());
+                refused.push(entry);
+            }
+        }
+    }
+    (refused, last_error)
 }
 
 #[async_trait]
@@ -111,5 +134,33 @@ impl EventPublisher for EventBridgePublisher {
             None => Ok(()),
             Some(first_error) => Err(PublishError::Rejected { failed, total: events.len(), first_error }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(n: usize) -> Vec<PutEventsRequestEntry> {
+        (0..n).map(|i| PutEventsRequestEntry::builder().detail(format!("{{\"n\":{i}}}")).build()).collect()
+    }
+
+    #[test]
+    fn an_answer_that_reports_failures_without_entries_resends_the_whole_batch() {
+        let (again, reason) = refused(entries(3), Vec::new());
+        assert_eq!(again, entries(3));
+        assert_eq!(reason.as_deref(), Some("the answer does not say which entries failed"));
+    }
+
+    #[test]
+    fn only_the_refused_entries_and_those_the_answer_leaves_out_are_resent() {
+        let ok = PutEventsResultEntry::builder().event_id("e0").build();
+        let throttled =
+            PutEventsResultEntry::builder().error_code("ThrottlingException").error_message("Rate exceeded").build();
+        let (again, reason) = refused(entries(4), vec![ok, throttled]);
+        assert_eq!(again, entries(4)[1..].to_vec());
+        assert_eq!(reason.as_deref(), Some("ThrottlingException: Rate exceeded"));
+        let (again, _) = refused(entries(2), vec![PutEventsResultEntry::builder().event_id("e").build(); 2]);
+        assert!(again.is_empty());
     }
 }
