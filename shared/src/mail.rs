@@ -67,6 +67,44 @@ impl Mailbox {
     }
 }
 
+impl Mailbox {
+    /// The mailbox as a header carries it: a display name with anything beyond printable
+    /// ASCII becomes RFC 2047 encoded words (`=?UTF-8?B?…?=`), which is what SES expects of
+    /// a "friendly from" name (it does not support SMTPUTF8). The address itself is checked
+    /// ASCII by [`Email::parse`] already.
+    pub fn to_header(&self) -> String {
+        encode_display_name(&self.0)
+    }
+}
+
+/// `Maison Démo <bonjour@demo.example>` → `=?UTF-8?B?TWFpc29uIETDqW1v?= <bonjour@demo.example>`;
+/// an ASCII name, or a bare address, unchanged.
+pub fn encode_display_name(mailbox: &str) -> String {
+    use base64::Engine;
+    let Some(open) = mailbox.rfind('<') else { return mailbox.to_owned() };
+    let (name, address) = (mailbox[..open].trim(), &mailbox[open..]);
+    if name.chars().all(|c| c.is_ascii() && !c.is_ascii_control()) {
+        return mailbox.to_owned();
+    }
+    let name = name.trim_matches('"');
+    // An encoded word is at most 75 characters: 12 of syntax, so 60 of base64, 45 bytes,
+    // cut between characters.
+    let mut words = Vec::new();
+    let mut chunk = String::new();
+    for c in name.chars() {
+        if chunk.len() + c.len_utf8() > 45 {
+            words.push(std::mem::take(&mut chunk));
+        }
+        chunk.push(c);
+    }
+    words.push(chunk);
+    let encoded: Vec<String> = words
+        .iter()
+        .map(|w| format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(w.as_bytes())))
+        .collect();
+    format!("{} {address}", encoded.join(" "))
+}
+
 /// An extra header (List-Unsubscribe and friends).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailHeader {
@@ -210,6 +248,31 @@ mod tests {
         assert!(Mailbox::parse("Maison Demo").is_err());
         assert!(Mailbox::parse("Demo <a@b.example>\r\nBcc: x@y.example").is_err());
         assert!(Mailbox::parse("Demo <a@b.example> trailing").is_err());
+    }
+
+    #[test]
+    fn a_display_name_beyond_ascii_travels_as_rfc_2047_encoded_words() {
+        let ascii = Mailbox::parse("Maison Demo <bonjour@demo.example>").unwrap();
+        assert_eq!(ascii.to_header(), "Maison Demo <bonjour@demo.example>");
+        assert_eq!(Mailbox::parse("bonjour@demo.example").unwrap().to_header(), "bonjour@demo.example");
+        let accented = Mailbox::parse("Maison Démo <bonjour@demo.example>").unwrap();
+        assert_eq!(accented.to_header(), "=?UTF-8?B?TWFpc29uIETDqW1v?= <bonjour@demo.example>");
+        let quoted = Mailbox::parse("\"Café Ünïcode\" <a@b.example>").unwrap();
+        assert_eq!(quoted.to_header(), "=?UTF-8?B?Q2Fmw6kgw5xuw69jb2Rl?= <a@b.example>");
+        // A long name: several words, none over 75 characters, no character cut in two.
+        let long = Mailbox::parse(format!("{} <a@b.example>", "é".repeat(40))).unwrap().to_header();
+        let words: Vec<&str> = long.trim_end_matches(" <a@b.example>").split(' ').collect();
+        assert_eq!(words.len(), 2);
+        assert!(words.iter().all(|w| w.len() <= 75 && w.starts_with("=?UTF-8?B?") && w.ends_with("?=")));
+        use base64::Engine;
+        let decoded: String = words
+            .iter()
+            .map(|w| {
+                let b64 = &w["=?UTF-8?B?".len()..w.len() - 2];
+                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+            })
+            .collect();
+        assert_eq!(decoded, "é".repeat(40));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! [`MailerError::Throttled`] so the caller defers instead of dropping.
 
 use super::boxed;
-use crate::mail::{MailKind, OutgoingMail, SentMail};
+use crate::mail::{MailKind, Mailbox, OutgoingMail, SentMail, encode_display_name};
 use crate::ports::{Mailer, MailerError};
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
@@ -73,8 +73,10 @@ impl Mailer for SesMailer {
         let output = self
             .client
             .send_email()
-            .from_email_address(mail.from.as_ref().map_or(self.sender.as_str(), |f| f.as_str()))
-            .set_reply_to_addresses(mail.reply_to.as_ref().map(|r| vec![r.as_str().to_owned()]))
+            .from_email_address(
+                mail.from.as_ref().map_or_else(|| encode_display_name(&self.sender), Mailbox::to_header),
+            )
+            .set_reply_to_addresses(mail.reply_to.as_ref().map(|r| vec![r.to_header()]))
             .destination(Destination::builder().to_addresses(mail.to.as_str()).build())
             .content(EmailContent::builder().simple(message).build())
             .configuration_set_name(&self.configuration_set)
