@@ -99,11 +99,14 @@ impl UnsubscribeToken {
         Ok(UnsubscribeToken { shop, profile, issued_at })
     }
 
-    /// The id of the consent event a use of this token becomes: the same for every click on
-    /// the same link (so the delivery ledger publishes it once), whichever secret signed it.
-    /// Refused only for a shop id over about 200 bytes (event ids hold 256).
-    pub fn event_id(&self) -> Result<EventId, IdError> {
-        let digest = Sha256::digest(self.message().as_bytes());
+    /// The id of the consent event a click on this link at `clicked_at` becomes: one per
+    /// link and minute, whichever secret signed it. The mail client's one-click POST and the
+    /// page's, seconds apart, are one event (the delivery ledger publishes it once); a click
+    /// after the person subscribed again is a new one, never taken for a duplicate of the
+    /// first. Refused only for a shop id over about 200 bytes (event ids hold 256).
+    pub fn event_id(&self, clicked_at: DateTime<Utc>) -> Result<EventId, IdError> {
+        let minute = clicked_at.timestamp().div_euclid(60);
+        let digest = Sha256::digest(format!("{}.{minute}", self.message()).as_bytes());
         let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
         EventId::parse(format!("relance:{}:unsubscribe:{hex}", self.shop))
     }

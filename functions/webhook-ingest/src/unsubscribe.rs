@@ -90,7 +90,7 @@ async fn unsubscribe(deps: &Deps, token: &UnsubscribeToken) -> Result<(), Reject
     let now = deps.clock.now();
     let event = Event {
         schema_version: SCHEMA_VERSION,
-        id: token.event_id().map_err(|e| Reject::invalid(&e))?,
+        id: token.event_id(now).map_err(|e| Reject::invalid(&e))?,
         shop: token.shop.clone(),
         platform: Platform::Relance,
         occurred_at: now,

@@ -30,10 +30,14 @@ impl Profile {
         join_max(&mut self.engagement.last_seen_at, Some(at));
 
         match &event.payload {
-            Payload::CustomerUpserted(customer) | Payload::SignedUp(customer) => self.apply_customer(customer, &stamp),
+            Payload::CustomerUpserted(customer) | Payload::SignedUp(customer) => {
+                self.apply_customer(customer, &stamp, event.received_at)
+            }
             Payload::ConsentChanged(change) => {
                 let decision = ConsentDecision { state: change.state, source: change.source.clone() };
-                let stamp = Stamp { at: change.changed_at, event: event.id.clone() };
+                // A decision is never later than its arrival: a sender's clock (or a forged
+                // `changed_at`) stamped in the future must not outrank what comes after it.
+                let stamp = Stamp { at: change.changed_at.min(event.received_at), event: event.id.clone() };
                 join_consent(&mut self.consent, Lww::new(decision, stamp));
             }
             Payload::OrderPlaced(order) => self.apply_order(order, &stamp, false, false),
@@ -196,7 +200,8 @@ impl Profile {
         self.updated_at = self.updated_at.max(at);
     }
 
-    fn apply_customer(&mut self, customer: &Customer, stamp: &Stamp) {
+    /// `received_at` bounds the consent decision's time, as for a `consent.changed`.
+    fn apply_customer(&mut self, customer: &Customer, stamp: &Stamp, received_at: DateTime<Utc>) {
         let lww = |value: &Option<String>| value.clone().map(|v| Lww::new(v, stamp.clone()));
         join_lww(&mut self.contact.first_name, lww(&customer.first_name), false);
         join_lww(&mut self.contact.last_name, lww(&customer.last_name), false);
@@ -205,7 +210,7 @@ impl Profile {
             let decision = ConsentDecision { state: change.state, source: change.source.clone() };
             join_consent(
                 &mut self.consent,
-                Lww::new(decision, Stamp { at: change.changed_at, event: stamp.event.clone() }),
+                Lww::new(decision, Stamp { at: change.changed_at.min(received_at), event: stamp.event.clone() }),
             );
         }
     }

@@ -283,3 +283,19 @@ fn applied_ids_are_kept_for_the_window_and_up_to_the_cap() {
     assert_eq!(profile.applied.len(), APPLIED_MAX);
     assert!(!profile.was_applied(&id(2)) && profile.was_applied(&id(APPLIED_MAX + 9)), "the oldest go first");
 }
+
+#[test]
+fn a_subscribe_stamped_in_the_future_never_beats_a_later_unsubscribe() {
+    // Received a day after t0 but claiming to be from a week later (a wrong clock, or forged).
+    let mut p = fresh();
+    p.apply(&event("future", 0, consent(ConsentState::Subscribed, 7 * 24 * 60)));
+    let mut unsubscribe = event("later", 0, consent(ConsentState::Unsubscribed, 24 * 60 + 1));
+    unsubscribe.received_at = t0() + Duration::days(1) + Duration::minutes(2);
+    p.apply(&unsubscribe);
+    assert_eq!(p.consent_state(), ConsentState::Unsubscribed);
+    // The same two in the other order.
+    let mut q = fresh();
+    q.apply(&unsubscribe);
+    q.apply(&event("future", 0, consent(ConsentState::Subscribed, 7 * 24 * 60)));
+    assert_eq!(q.consent_state(), ConsentState::Unsubscribed);
+}

@@ -171,15 +171,19 @@ fn malformed_tokens_say_so() {
 }
 
 #[test]
-fn the_event_id_is_one_per_link_whichever_key_signed_it() {
+fn the_event_id_is_one_per_link_and_minute_whichever_key_signed_it() {
+    use chrono::TimeZone;
     let token = token_for("demo.myshopify.com");
-    let id = token.event_id().unwrap();
-    assert_eq!(id.as_str(), "relance:demo.myshopify.com:unsubscribe:bdf166f6cb8161e9840f35d56e00e06c");
+    let at = chrono::Utc.with_ymd_and_hms(2026, 11, 23, 18, 0, 5).unwrap();
+    let id = token.event_id(at).unwrap();
+    assert!(id.as_str().starts_with("relance:demo.myshopify.com:unsubscribe:"), "{id}");
+    assert_eq!(token.event_id(at + chrono::Duration::seconds(50)).unwrap(), id, "the same minute");
+    assert_ne!(token.event_id(at + chrono::Duration::minutes(1)).unwrap(), id, "a later click");
     let rotated = [secret("a"), secret("b")];
     let by_old = UnsubscribeToken::verify(&token.sign(&rotated[1]), |_| Some(&rotated[..])).unwrap();
-    assert_eq!(by_old.event_id().unwrap(), id);
+    assert_eq!(by_old.event_id(at).unwrap(), id);
     let other = UnsubscribeToken { profile: ProfileId::parse("someone-else").unwrap(), ..token };
-    assert_ne!(other.event_id().unwrap(), id);
+    assert_ne!(other.event_id(at).unwrap(), id);
 }
 
 #[test]

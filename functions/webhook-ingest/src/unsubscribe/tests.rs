@@ -107,11 +107,19 @@ async fn a_one_click_post_publishes_one_unsubscribe_for_the_tokens_profile() {
     assert_eq!(detail["received_at"], "2026-11-23T18:00:00Z");
     assert!(detail["id"].as_str().unwrap().starts_with("relance:demo.myshopify.com:unsubscribe:"));
 
-    // A second click, or the mail client's POST after the page's: one event in all.
-    w.clock.advance(chrono::Duration::minutes(3));
+    // The mail client's POST after the page's, seconds later: one event in all.
+    w.clock.advance(chrono::Duration::seconds(20));
     let again = handle(post(&token, "application/x-www-form-urlencoded; charset=UTF-8", ONE_CLICK), &w.deps).await;
     assert_eq!(again.status(), StatusCode::OK);
-    assert_eq!(w.publisher.events().len(), 1, "the ledger recognised the same link");
+    assert_eq!(w.publisher.events().len(), 1, "the ledger recognised the same click");
+
+    // Subscribed again since (within the ledger's days), the same link unsubscribes again.
+    w.clock.advance(chrono::Duration::days(2));
+    let later = handle(post(&token, FORM, ONE_CLICK), &w.deps).await;
+    assert_eq!(later.status(), StatusCode::OK);
+    let events = w.publisher.events();
+    assert_eq!(events.len(), 2, "a later click is news, not a duplicate");
+    assert_eq!(events[1].detail["payload"]["state"], "unsubscribed");
 }
 
 #[tokio::test]
