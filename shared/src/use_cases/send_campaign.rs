@@ -101,6 +101,9 @@ pub struct Progress {
     pub duplicates: u64,
     /// No consent, suppressed, capped, outside the locale filter…
     pub skipped: u64,
+    /// Members whose mail failed for good (the provider rejected it, it cannot be rendered):
+    /// logged with their profile id and passed over, so one member never stops a campaign.
+    pub failed: u64,
     /// Where the next invocation continues; `None` when the segment is done.
     pub next: Option<String>,
 }
@@ -164,7 +167,18 @@ pub async fn run_campaign(
                 products: Vec::new(),
                 requested_at: clock.now(),
             };
-            match send_requested(m, &request, clock.now()).await? {
+            let sent = match send_requested(m, &request, clock.now()).await {
+                Ok(sent) => sent,
+                // A retry of the invocation resumes here (those already mailed are duplicates).
+                Err(error) if error.retry() == Retry::Transient => return Err(error.into()),
+                Err(error) => {
+                    let error = crate::failure::chain(&error);
+                    tracing::error!(shop = %campaign.shop, profile = %profile.id, %error, "campaign mail failed; member passed over");
+                    progress.failed += 1;
+                    continue;
+                }
+            };
+            match sent {
                 Sent::Sent { .. } => {
                     progress.sent += 1;
                     // Keep under the rate: the n-th mail no earlier than n / rate seconds in.
@@ -192,6 +206,7 @@ pub async fn run_campaign(
         sent = progress.sent,
         duplicates = progress.duplicates,
         skipped = progress.skipped,
+        failed = progress.failed,
         more = progress.next.is_some(),
         "campaign progressed"
     );
@@ -241,13 +256,13 @@ mod tests {
         p
     }
 
-    struct World {
-        fakes: Fakes<RecordingMailer>,
+    struct World<M = RecordingMailer> {
+        fakes: Fakes<M>,
         clock: ManualClock,
     }
 
-    impl std::ops::Deref for World {
-        type Target = Fakes<RecordingMailer>;
+    impl<M> std::ops::Deref for World<M> {
+        type Target = Fakes<M>;
 
         fn deref(&self) -> &Self::Target {
             &self.fakes
@@ -255,9 +270,13 @@ mod tests {
     }
 
     async fn world(members: usize) -> World {
+        world_with(RecordingMailer::default(), members).await
+    }
+
+    async fn world_with<M: crate::ports::Mailer>(mailer: M, members: usize) -> World<M> {
         let w = World {
             fakes: Fakes::new(
-                RecordingMailer::default(),
+                mailer,
                 Shops::parse(
                     r#"{"shops": [{"id": "demo", "mail": {"from": "Demo <hi@demo.example>", "name": "Demo",
                     "site_url": "https://demo.example", "unsubscribe_secrets": ["s"]}}]}"#,
@@ -272,7 +291,7 @@ mod tests {
         w
     }
 
-    impl World {
+    impl<M: crate::ports::Mailer> World<M> {
         /// Runs the campaign to its end, continuing as send-mail does; returns the totals.
         async fn send(&self, campaign: &Campaign, budget: Duration) -> Progress {
             let mut campaign = campaign.clone();
@@ -283,6 +302,7 @@ mod tests {
                 total.sent += p.sent;
                 total.duplicates += p.duplicates;
                 total.skipped += p.skipped;
+                total.failed += p.failed;
                 match p.next {
                     Some(cursor) => campaign.cursor = Some(cursor),
                     None => return total,
@@ -339,6 +359,31 @@ mod tests {
         assert_eq!(progress.sent, expected);
         assert!(w.scheduler.pending().is_empty(), "campaign mail is never deferred");
         assert!(w.mailer.sent().iter().all(|m| !m.html.is_empty() && m.to.as_str() != "m0@example.fr"));
+    }
+
+    /// The provider refuses one address for good; every other mail goes.
+    struct Refusing(RecordingMailer, &'static str);
+
+    #[async_trait::async_trait]
+    impl crate::ports::Mailer for Refusing {
+        async fn send(
+            &self,
+            mail: &crate::mail::OutgoingMail,
+        ) -> Result<crate::mail::SentMail, crate::ports::MailerError> {
+            if mail.to.as_str() == self.1 {
+                return Err(crate::ports::MailerError::Rejected("Address blacklisted".into()));
+            }
+            self.0.send(mail).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_member_whose_mail_fails_for_good_is_passed_over_and_the_campaign_goes_on() {
+        let w = world_with(Refusing(RecordingMailer::default(), "m2@example.fr"), 40).await;
+        let progress = w.send(&campaign(), Duration::from_secs(60)).await;
+        let consenting = (0..40usize).filter(|n| n % 10 != 9 && n.is_multiple_of(2)).count() as u64;
+        assert_eq!((progress.sent, progress.failed), (consenting - 1, 1));
+        assert!(w.mailer.0.sent().iter().all(|m| m.to.as_str() != "m2@example.fr"));
     }
 
     #[tokio::test]
