@@ -341,6 +341,40 @@ async fn the_tracker_honours_cors_origins_and_rate_limits() {
     assert_eq!(next_minute.status(), StatusCode::OK);
 }
 
+#[tokio::test]
+async fn a_stranger_rotating_visitor_ids_and_forwarded_addresses_is_limited_by_source_address() {
+    use lambda_http::RequestExt;
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+    use lambda_http::request::RequestContext;
+    let w = world();
+    let from = |n: usize| {
+        let beacon = format!(
+            r#"{{"visitor_id": "v-{n}", "events": [{{"id": "1", "type": "page.viewed", "url": "https://shop.example/"}}]}}"#
+        );
+        let mut request = request(
+            Method::POST,
+            "/v1/track?key=pk_demo",
+            &[
+                ("origin", "https://shop.example"),
+                ("content-type", "text/plain"),
+                ("x-forwarded-for", &format!("198.51.100.{n}")),
+            ],
+            beacon.as_bytes(),
+        );
+        let mut context = ApiGatewayV2httpRequestContext::default();
+        context.http.source_ip = Some("203.0.113.99".to_owned());
+        request = request.with_request_context(RequestContext::ApiGatewayV2(context));
+        request
+    };
+    let mut statuses = Vec::new();
+    for n in 0..6 {
+        statuses.push(handle(from(n), &w.deps).await.status());
+    }
+    // 5 per minute in this world, whatever visitor id and X-Forwarded-For the client chose.
+    assert_eq!(&statuses[..5], [StatusCode::OK; 5]);
+    assert_eq!(statuses[5], StatusCode::TOO_MANY_REQUESTS);
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;

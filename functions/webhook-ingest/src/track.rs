@@ -88,6 +88,26 @@ pub async fn handle(request: &Request, deps: &Deps) -> Response<Body> {
     response
 }
 
+/// The address the request came from, as the function URL saw it (`requestContext.http.
+/// sourceIp`): a stranger chooses their `visitor_id` and the first `X-Forwarded-For` entry,
+/// not this. Without a request context (a local invoke), the last `X-Forwarded-For` entry,
+/// the one the nearest proxy added.
+fn source_address(request: &Request) -> String {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let seen = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV1(context)) => context.identity.source_ip.clone(),
+        _ => None,
+    };
+    seen.or_else(|| {
+        let forwarded = request.headers().get("x-forwarded-for")?.to_str().ok()?;
+        forwarded.rsplit(',').next().map(|last| last.trim().to_owned())
+    })
+    .filter(|address| !address.is_empty())
+    .unwrap_or_else(|| "unknown".to_owned())
+}
+
 fn origin_allowed(shop: &ShopConfig, origin: &str) -> bool {
     let origin = normalise_source(origin);
     shop.track.as_ref().is_some_and(|t| t.allowed_origins.iter().any(|a| normalise_source(a) == origin))
@@ -119,14 +139,7 @@ async fn track(request: &Request, deps: &Deps, shop: &ShopConfig) -> Result<Resp
         return Err(Reject::bad_request(format!("a beacon holds 1 to {MAX_EVENTS} events")));
     }
     let now = deps.clock.now();
-    let address = request
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .unwrap_or("unknown")
-        .trim()
-        .to_owned();
+    let address = source_address(request);
     if !deps.limiter.allow(&format!("{}|v|{}", shop.id, beacon.visitor_id), now)
         || !deps.limiter.allow(&format!("{}|ip|{address}", shop.id), now)
     {
