@@ -28,7 +28,7 @@ test: tools ## Everything CI checks: fmt, clippy, template lint, unit and integr
 	  $(MAKE) --no-print-directory down; exit $$status
 
 explore: ## Every property test with CASES cases (default 100,000) from a fresh seed, optimised build (hours; not part of `make test`)
-	PROPTEST_CASES=$(CASES) cargo test --release -p relance -p webhook-ingest --features relance/fakes --lib
+	PROPTEST_CASES=$(CASES) cargo test --profile explore -p relance -p webhook-ingest --features relance/fakes --lib
 
 tools: ## Install the pinned local tools (.venv, .tools/npm) when missing
 	@infra/local/tools.sh
