@@ -64,9 +64,16 @@ impl Profile {
             Payload::ProductViewed(view) => {
                 self.engagement.join_visits([at.date_naive()]);
                 join_max(&mut self.engagement.last_viewed_at, Some(at));
-                for category in &view.categories {
-                    self.interests.entry(format!("category:{category}")).or_default().views += 1;
+                // Views come from the public tracker: a stranger with a visitor id may send
+                // any categories, so only a few, of a bounded length, count, and the
+                // interests stay within their budget (`bound_interests`).
+                for category in view.categories.iter().take(MAX_VIEW_CATEGORIES) {
+                    if category.chars().count() <= MAX_INTEREST_CHARS {
+                        let interest = self.interests.entry(format!("category:{category}")).or_default();
+                        interest.views = interest.views.saturating_add(1);
+                    }
                 }
+                self.bound_interests();
             }
             Payload::SupportInteraction(support) => {
                 let ticket = self.tickets.entry(support.ticket_id.clone()).or_default();
@@ -183,6 +190,7 @@ impl Profile {
             mine.views = mine.views.saturating_add(interest.views);
             mine.purchases = mine.purchases.saturating_add(interest.purchases);
         }
+        self.bound_interests();
         // The latest scoring stands until the next run scores the merged person.
         if other.segment.as_ref().map(|s| s.scored_at) > self.segment.as_ref().map(|s| s.scored_at) {
             self.segment = other.segment;
@@ -263,8 +271,31 @@ impl Profile {
                 interest.purchases = interest.purchases.saturating_add(line.quantity);
             }
         }
+        self.bound_interests();
+    }
+
+    /// Keeps the [`MAX_INTERESTS`] heaviest interests (a purchase outweighs five views; at
+    /// equal weight the first by name stays): the profile is one DynamoDB item, and no
+    /// stream of views may grow it until a person's orders, consent or erasure can no
+    /// longer be written.
+    fn bound_interests(&mut self) {
+        if self.interests.len() <= MAX_INTERESTS {
+            return;
+        }
+        let mut ranked: Vec<(u32, String)> = self.interests.iter().map(|(k, i)| (i.weight(), k.clone())).collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        for (_, key) in ranked.drain(MAX_INTERESTS..) {
+            self.interests.remove(&key);
+        }
     }
 }
+
+/// At most this many interests per profile (see [`Profile::bound_interests`]).
+pub const MAX_INTERESTS: usize = 64;
+/// Categories of one product view that count.
+pub const MAX_VIEW_CATEGORIES: usize = 8;
+/// A category longer than this (in characters) is no category a shop uses: not counted.
+pub const MAX_INTEREST_CHARS: usize = 100;
 
 /// Latest decision wins; at the same instant, unsubscribing wins over anything else.
 fn join_consent(current: &mut Option<Lww<ConsentDecision>>, offered: Lww<ConsentDecision>) {

@@ -10,6 +10,7 @@
 
 mod edition;
 mod fold;
+pub use fold::{MAX_INTEREST_CHARS, MAX_INTERESTS, MAX_VIEW_CATEGORIES};
 mod identity;
 pub mod records;
 mod stats;

@@ -299,3 +299,27 @@ fn a_subscribe_stamped_in_the_future_never_beats_a_later_unsubscribe() {
     q.apply(&event("future", 0, consent(ConsentState::Subscribed, 7 * 24 * 60)));
     assert_eq!(q.consent_state(), ConsentState::Unsubscribed);
 }
+
+#[test]
+fn a_flood_of_views_with_made_up_categories_keeps_the_interests_bounded_and_the_bought_ones() {
+    let mut p = fresh();
+    p.apply(&event("o1", 0, Payload::OrderPlaced(order("o1", 2000, &[("vin", 2, "rouges")]))));
+    // What a stranger holding the visitor id could send: many beacons, many new categories.
+    for n in 0..400 {
+        let categories = (0..20).map(|c| format!("made-up-{n}-{c}")).chain(["x".repeat(5000)]).collect();
+        let view = ProductView {
+            product_id: ExternalId::parse("p").unwrap(),
+            variant_id: None,
+            title: None,
+            url: None,
+            categories,
+            price: None,
+        };
+        p.apply(&event(&format!("v{n}"), n, Payload::ProductViewed(view)));
+    }
+    assert_eq!(p.interests.len(), MAX_INTERESTS);
+    assert_eq!(p.interests["category:rouges"].purchases, 2, "what was bought outweighs views");
+    assert!(p.interests.keys().all(|k| k.chars().count() <= MAX_INTEREST_CHARS + "category:".len()));
+    let bytes = serde_json::to_vec(&p).unwrap().len();
+    assert!(bytes < 16 * 1024, "{bytes} bytes");
+}
