@@ -52,6 +52,7 @@ lint-rust:
 
 lint-infra: tools
 	$(VENV)/cfn-lint infra/template.yaml
+	$(VENV)/python infra/check-alarms.py
 	$(VENV)/sam validate --lint --template-file infra/template.yaml
 
 build: tools ## sam build: release binaries of every function for the template's Architecture

@@ -404,6 +404,9 @@ ORDER = ["AWS::SQS::Queue", "AWS::SecretsManager::Secret", "AWS::DynamoDB::Table
          "AWS::SES::ConfigurationSet", "AWS::SES::EmailIdentity"]
 SKIPPED = {  # type -> why it has no local counterpart
     "AWS::SQS::QueuePolicy": "moto does not enforce queue policies",
+    "AWS::CloudWatch::Alarm": "no alarms locally (make lint-infra checks that every queue and function has one)",
+    "AWS::SNS::Topic": "alarms only: nothing local publishes to it",
+    "AWS::SNS::Subscription": "alarms only",
     "AWS::SES::ConfigurationSetEventDestination":
         "moto has no CreateConfigurationSetEventDestination; put aws.ses events on the default bus yourself",
 }
