@@ -127,6 +127,13 @@ struct RecordItem {
     record: Record,
 }
 
+/// DynamoDB's own refusal of an item over its size limit (a `ValidationException`, SPECS:
+/// DynamoDB): a permanent [`StoreError::TooLarge`], not an outage to retry.
+fn over_item_limit(error: &impl aws_sdk_dynamodb::error::ProvideErrorMetadata) -> bool {
+    error.code() == Some("ValidationException")
+        && error.message().is_some_and(|m| m.contains("Item size has exceeded the maximum allowed size"))
+}
+
 /// Refused here with a clear error rather than by DynamoDB with a generic one.
 fn check_size(item: &HashMap<String, AttributeValue>) -> Result<(), StoreError> {
     let size = item_size(item);
@@ -218,6 +225,7 @@ impl DynamoProfileStore {
 
     /// Sends a conditional put; a failed condition is a [`StoreError::Conflict`].
     async fn put_versioned(&self, put: Put, expected: Version) -> Result<Version, StoreError> {
+        let size = item_size(&put.item);
         let request = self
             .client
             .put_item()
@@ -229,6 +237,8 @@ impl DynamoProfileStore {
             Ok(_) => Ok(expected.next()),
             Err(err) => match err.into_service_error() {
                 PutItemError::ConditionalCheckFailedException(_) => Err(StoreError::Conflict { expected }),
+                // Our estimate let it through, DynamoDB's count did not: the same refusal.
+                other if over_item_limit(&other) => Err(StoreError::TooLarge { size, limit: MAX_ITEM_BYTES }),
                 other => Err(StoreError::Backend(boxed(other))),
             },
         }
@@ -732,5 +742,17 @@ mod tests {
         let size = item_size(&item);
         println!("order item with 500 lines: {size} bytes");
         assert!(size < MAX_ITEM_BYTES, "{size} bytes");
+    }
+
+    #[test]
+    fn dynamodbs_item_size_refusal_is_told_from_other_validation_errors() {
+        use aws_sdk_dynamodb::error::ErrorMetadata;
+        let refusal = |message: &str| {
+            PutItemError::generic(ErrorMetadata::builder().code("ValidationException").message(message).build())
+        };
+        assert!(over_item_limit(&refusal("Item size has exceeded the maximum allowed size")));
+        assert!(!over_item_limit(&refusal("One or more parameter values were invalid")));
+        let throttled = PutItemError::generic(ErrorMetadata::builder().code("ThrottlingException").build());
+        assert!(!over_item_limit(&throttled));
     }
 }
