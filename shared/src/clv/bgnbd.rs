@@ -4,7 +4,7 @@
 
 use super::History;
 use super::optimise::nelder_mead;
-use super::special::{hyp2f1, ln_gamma, log_add_exp, logistic_complement};
+use super::special::{hyp2f1_scaled, ln_gamma, log_add_exp, logistic_complement};
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BgNbd {
@@ -49,16 +49,25 @@ impl BgNbd {
     /// Euler-transformed, (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z), when x is large (a heavy
     /// buyer, whose untransformed terms would grow to e^hundreds first).
     pub fn expected_purchases(&self, h: &History, t: f64) -> f64 {
+        // At a = 1 the prefactor c/(a−1) is infinite and the bracket zero: a removable
+        // singularity (the fit starts there), taken as the mean of its two sides.
+        if (self.a - 1.0).abs() < 1e-7 {
+            let side = |a: f64| BgNbd { a, ..*self }.expected_purchases(h, t);
+            return 0.5 * (side(1.0 - 1e-6) + side(1.0 + 1e-6));
+        }
         let BgNbd { r, alpha, a, b } = *self;
         let x = h.repeat;
         let z = t / (alpha + h.age + t);
         let c = a + b + x - 1.0;
         let (direct, euler) = (((r + x) * (b + x) / c).abs(), ((a + b - 1.0 - r) * (a - 1.0) / c).abs());
-        let tail = if direct <= euler {
-            ((r + x) * (1.0 - z).ln()).exp() * hyp2f1(r + x, b + x, c, z)
+        let ((sum, log_scale), power) = if direct <= euler {
+            (hyp2f1_scaled(r + x, b + x, c, z), r + x)
         } else {
-            ((a - 1.0) * (1.0 - z).ln()).exp() * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+            (hyp2f1_scaled(a + b - 1.0 - r, a - 1.0, c, z), a - 1.0)
         };
+        // The power and the series' scale meet in log space: either alone may over- or
+        // underflow where their product does not.
+        let tail = sum.signum() * (power * (1.0 - z).ln() + sum.abs().ln() + log_scale).exp();
         c / (a - 1.0) * (1.0 - tail) * logistic_complement(self.log_dropout_odds(h))
     }
 

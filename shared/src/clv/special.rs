@@ -28,16 +28,29 @@ pub fn logistic_complement(d: f64) -> f64 {
 /// start (the untransformed series of a heavy buyer grows to e^hundreds before it
 /// shrinks). Stops when a term no longer changes the sum.
 pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
-    let (mut term, mut sum) = (1.0f64, 1.0f64);
+    let (sum, log_scale) = hyp2f1_scaled(a, b, c, z);
+    sum * log_scale.exp()
+}
+
+/// ₂F₁(a, b; c; z) as `(m, s)` with the value m·eˢ: the same series, rescaled whenever the
+/// partial sum passes 10²⁰⁰, so a series whose terms grow to e^thousands before they shrink
+/// (a heavy buyer under near-constant dropout) stays finite until its caller multiplies it
+/// by a factor as small, in log space.
+pub fn hyp2f1_scaled(a: f64, b: f64, c: f64, z: f64) -> (f64, f64) {
+    const RESCALE: f64 = 1e200;
+    let (mut term, mut sum, mut log_scale) = (1.0f64, 1.0f64, 0.0f64);
     for k in 0..100_000 {
         let k = f64::from(k);
         term *= (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z;
         sum += term;
+        if sum.abs() > RESCALE {
+            (term, sum, log_scale) = (term / RESCALE, sum / RESCALE, log_scale + RESCALE.ln());
+        }
         if term.abs() <= f64::EPSILON * sum.abs() {
             break;
         }
     }
-    sum
+    (sum, log_scale)
 }
 
 #[cfg(test)]

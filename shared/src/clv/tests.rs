@@ -169,6 +169,35 @@ fn the_top_decile_threshold_keeps_ties_and_the_overdue_order_is_measured() {
     assert!(!prediction.is_lapsing(now - Duration::days(10)), "only 25 days late");
 }
 
+/// Found by the long exploration: at a = 1 (where the fit starts) the expectation was
+/// NaN (an infinite prefactor times a zero bracket).
+#[test]
+fn the_expectation_is_finite_and_continuous_where_dropout_has_a_equal_to_one() {
+    let h = History { repeat: 0.0, recency: 0.0, age: 0.1 };
+    let at = |a: f64| BgNbd { r: 0.01, alpha: 0.01, a, b: 1.0 }.expected_purchases(&h, 365.0);
+    let (one, below, above) = (at(1.0), at(0.999), at(1.001));
+    assert!(one.is_finite() && one >= 0.0, "{one}");
+    assert!((one - 0.5 * (below + above)).abs() <= 1e-3 * one.max(1e-12), "{below} {one} {above}");
+    let heavy = History { repeat: 12.0, recency: 300.0, age: 365.0 };
+    let e = BgNbd { r: 2.0, alpha: 30.0, a: 1.0, b: 3.0 }.expected_purchases(&heavy, 30.0);
+    let near = BgNbd { r: 2.0, alpha: 30.0, a: 1.0 + 1e-4, b: 3.0 }.expected_purchases(&heavy, 30.0);
+    assert!(e.is_finite() && (e - near).abs() < 1e-3 * e, "{e} {near}");
+}
+
+/// Found by a fresh property-test seed: a heavy buyer seen once, long ago, under
+/// near-constant dropout (a, b ≈ e^14, e^16) made the series overflow before its tiny factor
+/// (1 − z)^(r+x) could meet it: NaN.
+#[test]
+fn a_heavy_buyer_under_near_constant_dropout_gets_a_finite_expectation() {
+    let model = BgNbd { r: 0.01, alpha: 0.01, a: 14.289298896251895f64.exp(), b: 16.094472470355097f64.exp() };
+    let h = History { repeat: 499.0, recency: 0.0, age: 0.1 };
+    for t in [30.0, 365.0] {
+        let e = model.expected_purchases(&h, t);
+        assert!(e.is_finite() && e >= 0.0, "{t}: {e}");
+    }
+    assert!(model.expected_purchases(&h, 30.0) <= model.expected_purchases(&h, 365.0) + 1e-9);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { max_shrink_iters: 32, ..crate::testing::proptest_config(24) })]
 
