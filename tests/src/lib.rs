@@ -2,15 +2,19 @@
 //! the dispatcher that plays EventBridge's, Scheduler's and Lambda's part in front of our
 //! functions (moto stores rules and schedules but never invokes Lambda).
 //!
-//! Integration tests (`tests/tests/*.rs`), the demo and `relance-dispatch` all use it.
+//! Integration tests (`tests/tests/*.rs`), the demo and `relance-dispatch` all use it:
+//! end-to-end ones through [`live::LiveShop`], with the builders of [`fixtures`].
 
+pub mod demo;
 pub mod dispatcher;
+pub mod fixtures;
 pub mod invoke;
 pub mod live;
 pub mod mailbox;
 pub mod queues;
 pub mod report;
 pub mod ses_events;
+pub mod signed;
 pub mod sim;
 pub mod stack;
 pub mod targets;

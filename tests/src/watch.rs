@@ -55,27 +55,38 @@ impl LambdaWatch {
 
     /// The function URL of `function` (cargo lambda's `/lambda-url/<name>` prefix).
     pub fn function_url(&self, function: &str, path: &str) -> String {
-        format!("{}/lambda-url/{function}{path}", self.url)
+        function_url(&self.url, function, path)
     }
 
     /// Waits until `GET <function URL><path>` answers 2xx (the first call compiles).
     pub async fn wait_until_serving(&mut self, function: &str, path: &str) -> Result<(), WatchError> {
         let url = self.function_url(function, path);
-        let started = Instant::now();
-        let not_ready = || WatchError::NotReady { function: function.to_owned(), log: self.log.display().to_string() };
-        while started.elapsed() < FIRST_BUILD {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return Err(not_ready());
-            }
-            if let Ok(response) = reqwest::get(&url).await
-                && response.status().is_success()
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+        let child = &mut self.child;
+        if poll_until_ok(&url, || matches!(child.try_wait(), Ok(Some(_)))).await {
+            return Ok(());
         }
-        Err(not_ready())
+        Err(WatchError::NotReady { function: function.to_owned(), log: self.log.display().to_string() })
     }
+}
+
+/// The function URL of `function` on the `cargo lambda watch` at `base`.
+pub fn function_url(base: &str, function: &str, path: &str) -> String {
+    format!("{}/lambda-url/{function}{path}", base.trim_end_matches('/'))
+}
+
+/// Polls `GET url` until it answers 2xx (true), the server is `gone` or the first build's
+/// allowance runs out (false). Also for a watch someone else runs (`make demo`'s).
+pub async fn poll_until_ok(url: &str, mut gone: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < FIRST_BUILD && !gone() {
+        if let Ok(response) = reqwest::get(url).await
+            && response.status().is_success()
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    false
 }
 
 impl Drop for LambdaWatch {

@@ -1,9 +1,9 @@
 //! Publishing on the template's bus reaches the rule's target (its local mirror queue).
 
-use chrono::Utc;
 use relance::aws::EventBridgePublisher;
 use relance::bus::{BusEvent, SOURCE_INGEST};
 use relance::ports::EventPublisher;
+use relance_tests::fixtures::bus_event;
 use relance_tests::queues::receive_matching;
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
@@ -20,14 +20,8 @@ async fn a_published_event_arrives_at_the_rule_target_with_its_envelope() {
     let publisher = EventBridgePublisher::new(aws_sdk_eventbridge_client(&stack), &bus);
     let marker = unique("marker");
     // 12 events: more than one PutEvents batch of 10.
-    let events: Vec<BusEvent> = (0..12)
-        .map(|i| BusEvent {
-            source: SOURCE_INGEST.to_owned(),
-            detail_type: "order.placed".to_owned(),
-            time: Utc::now(),
-            detail: json!({ "marker": marker, "n": i }),
-        })
-        .collect();
+    let events: Vec<BusEvent> =
+        (0..12).map(|i| bus_event("order.placed", json!({ "marker": marker, "n": i }))).collect();
 
     publisher.publish(&events).await.unwrap();
 
@@ -49,12 +43,7 @@ async fn events_outside_a_rule_pattern_do_not_reach_its_target() {
     let stack = LocalStack::connect().await.unwrap();
     let publisher = EventBridgePublisher::new(aws_sdk_eventbridge_client(&stack), stack.var("RELANCE_BUS").unwrap());
     let marker = unique("marker");
-    let event = |detail_type: &str| BusEvent {
-        source: SOURCE_INGEST.to_owned(),
-        detail_type: detail_type.to_owned(),
-        time: Utc::now(),
-        detail: json!({ "marker": marker }),
-    };
+    let event = |detail_type: &str| bus_event(detail_type, json!({ "marker": marker }));
 
     publisher.publish(&[event("cart.updated"), event("checkout.started")]).await.unwrap();
 

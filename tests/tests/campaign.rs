@@ -9,12 +9,11 @@ use relance::aws::DynamoProfileStore;
 use relance::events::ConsentState;
 use relance::ids::{Email, EventId, ProfileId, ShopId};
 use relance::lattice::{Lww, Stamp};
-use relance::ports::ManualClock;
-use relance::ports::ProfileStore;
+use relance::ports::{ManualClock, ProfileStore};
 use relance::profile::{ConsentDecision, Profile, Version};
 use relance::segments::{Segment, SegmentState, Tier};
-use relance::shops::Shops;
 use relance::use_cases::send_campaign::Progress;
+use relance_tests::fixtures::{campaign, envelope, lambda_event, mail_shop, send_mail_deps};
 use relance_tests::mailbox::sent_mails;
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
@@ -26,10 +25,7 @@ use std::sync::Arc;
 const MEMBERS: usize = 2_000;
 
 fn event(detail: Value) -> LambdaEvent<aws_lambda_events::eventbridge::EventBridgeEvent<Value>> {
-    let value = json!({ "version": "0", "id": unique("id"), "detail-type": "campaign.requested",
-        "source": "marketing.team", "account": "123456789012", "time": Utc::now(), "region": "us-east-1",
-        "resources": [], "detail": detail });
-    LambdaEvent::new(serde_json::from_value(value).unwrap(), Default::default())
+    lambda_event(envelope(&unique("id"), "campaign.requested", "marketing.team", Utc::now(), detail))
 }
 
 /// Sends the campaign to its end the way EventBridge and send-mail would: each
@@ -82,20 +78,10 @@ async fn a_campaign_to_two_thousand_members_mails_each_consenting_one_once() {
             consenting.insert(email);
         }
     }
-    let shops = json!({ "shops": [{ "id": shop, "mail": { "from": "Maison Test <bonjour@relance.test>",
-        "name": "Maison Test", "site_url": "https://shop.test", "unsubscribe_secrets": ["local-unsubscribe-secret"] } }] });
-    let deps = Deps {
-        store: store.clone(),
-        segments: store.clone(),
-        publisher: Arc::new(stack.publisher().unwrap()),
-        mailer: Arc::new(stack.ses_mailer().unwrap()),
-        scheduler: Arc::new(stack.timer_scheduler().unwrap()),
-        shops: Arc::new(Shops::parse(&shops.to_string()).unwrap()),
-        clock: Arc::new(ManualClock::at(now)),
-        public_url: "https://hooks.relance.test".into(),
-    };
-    let campaign = json!({ "shop": shop, "campaign": "winback-test", "segment": "at_risk",
-                           "template": "reactivation", "rate_per_second": 100000 });
+    let deps =
+        send_mail_deps(&stack, store, &json!({ "shops": [mail_shop(shop.as_str())] }), Arc::new(ManualClock::at(now)));
+    let mut campaign = campaign(shop.as_str(), "winback-test", "at_risk");
+    campaign["rate_per_second"] = json!(100000);
 
     let first = send_all(&deps, campaign.clone()).await;
     assert_eq!((first.members as usize, first.sent as usize), (MEMBERS, consenting.len()));

@@ -8,6 +8,7 @@ use relance::bus::{BusEvent, SOURCE_INGEST};
 use relance::ports::{EventPublisher, Scheduler};
 use relance::schedule::{OneTimeSchedule, ScheduleName};
 use relance_tests::dispatcher::Dispatcher;
+use relance_tests::fixtures::bus_event;
 use relance_tests::invoke::{InvokeError, Invoker};
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
@@ -50,12 +51,7 @@ fn dispatcher(stack: &LocalStack, invoker: Arc<RecordingInvoker>) -> Dispatcher 
 }
 
 fn event(detail_type: &str, marker: &str) -> BusEvent {
-    BusEvent {
-        source: SOURCE_INGEST.to_owned(),
-        detail_type: detail_type.to_owned(),
-        time: Utc::now(),
-        detail: json!({ "marker": marker }),
-    }
+    bus_event(detail_type, json!({ "marker": marker }))
 }
 
 async fn publish(stack: &LocalStack, events: &[BusEvent]) {

@@ -7,37 +7,25 @@ use relance::aws::{DynamoProfileStore, EventBridgePublisher, EventBridgeSchedule
 use relance::events::{CustomerRedact, Event};
 use relance::ids::{ExternalId, ShopId};
 use relance::ports::{ProfileStore, Scheduler};
-use relance::profile::Record;
+use relance::profile::{IdentityKey, Record, RecordKey};
 use relance::schedule::{OneTimeSchedule, ScheduleName};
 use relance::use_cases::gdpr::{erase_customer, export_customer};
 use relance::use_cases::update_profile::apply_event;
+use relance_tests::fixtures::{Canonical, eur, order, product_line};
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
 use serde_json::{Value, json};
 
 fn event(shop: &str, n: u32, kind: &str, identity: Value, payload: Value) -> Event {
-    let mut payload = payload;
-    payload["type"] = json!(kind);
-    serde_json::from_value(json!({
-        "schema_version": 1, "id": format!("shopify:{shop}:{n}"), "shop": shop, "platform": "shopify",
-        "occurred_at": format!("2026-03-01T09:{n:02}:00Z"), "received_at": "2026-03-01T12:00:00Z",
-        "identity": identity, "payload": payload,
-    }))
-    .unwrap()
+    Canonical::shopify(shop, n, kind, payload, &format!("2026-03-01T09:{n:02}:00Z"))
+        .received_at("2026-03-01T12:00:00Z")
+        .identity(identity)
+        .build()
 }
 
-fn order(shop: &str, n: u32, email: &str, order_id: &str) -> Event {
-    event(
-        shop,
-        n,
-        "order.placed",
-        json!({ "email": email, "customer_id": format!("c-{email}") }),
-        json!({
-            "order_id": order_id,
-            "line_items": [{ "product_id": "p1", "title": "Cuvée", "quantity": 1, "unit_price": { "minor": 990, "currency": "EUR" } }],
-            "total": { "minor": 990, "currency": "EUR" },
-        }),
-    )
+fn order_event(shop: &str, n: u32, email: &str, order_id: &str) -> Event {
+    let identity = json!({ "email": email, "customer_id": format!("c-{email}") });
+    event(shop, n, "order.placed", identity, order(order_id, vec![product_line("p1", "Cuvée", 990, &[])]))
 }
 
 /// Every item of the table, as text, to search for traces.
@@ -70,15 +58,15 @@ async fn an_erased_customer_leaves_no_item_and_others_keep_theirs() {
             json!({ "email": anne, "visitor_id": visitor }),
             json!({ "first_name": "Anne" }),
         ),
-        order(&shop, 3, &anne, "a-1"),
-        order(&shop, 4, &anne, "a-2"),
-        order(&shop, 5, &bob, "b-1"),
+        order_event(&shop, 3, &anne, "a-1"),
+        order_event(&shop, 4, &anne, "a-2"),
+        order_event(&shop, 5, &bob, "b-1"),
         event(
             &shop,
             8,
             "checkout.started",
             json!({ "email": anne }),
-            json!({ "token": "ck-anne", "line_items": [], "total": { "minor": 990, "currency": "EUR" } }),
+            json!({ "token": "ck-anne", "line_items": [], "total": eur(990) }),
         ),
     ];
     for e in &history {
@@ -121,7 +109,10 @@ async fn an_erased_customer_leaves_no_item_and_others_keep_theirs() {
     assert!(pending.is_err(), "the reminder is cancelled");
 
     let items = all_items(&stack).await;
-    for trace in [anne.as_str(), anne_profile.as_str(), visitor.as_str(), "order:a-2", "ck-anne", "ORDER#a-1"] {
+    // Her kept order's identity key, and the redacted order's record, by the keys' own text.
+    let kept_order = IdentityKey::Order(ExternalId::parse("a-2").unwrap()).to_string();
+    let redacted_order = RecordKey::Order(ExternalId::parse("a-1").unwrap()).to_string();
+    for trace in [anne.as_str(), anne_profile.as_str(), visitor.as_str(), &kept_order, "ck-anne", &redacted_order] {
         let left: Vec<&String> = items.iter().filter(|i| i.contains(trace) && i.contains(&shop)).collect();
         assert!(left.is_empty(), "{trace} still in {left:?}");
     }
@@ -130,5 +121,5 @@ async fn an_erased_customer_leaves_no_item_and_others_keep_theirs() {
     // Shop erasure removes everything else of the shop.
     let erased = store.erase_shop(&ShopId::parse(&shop).unwrap()).await.unwrap();
     assert!(erased > 0);
-    assert!(all_items(&stack).await.iter().all(|i| !i.contains(&format!("SHOP#{shop}#"))));
+    assert!(all_items(&stack).await.iter().all(|i| !i.contains(&shop)), "no item names the shop");
 }

@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use chrono::{Duration, Utc};
 use relance::aws::{DynamoLedger, EventBridgePublisher, SqsParkingLot};
-use relance::bus::{BusEvent, SOURCE_INGEST};
+use relance::bus::BusEvent;
 use relance::ids::{EventId, ShopId};
 use relance::ports::{Claim, DeliveryLedger, ParkingLot};
 use relance_tests::dispatcher::Dispatcher;
+use relance_tests::fixtures::bus_event;
 use relance_tests::invoke::{InvokeError, Invoker};
 use relance_tests::queues::receive_matching;
 use relance_tests::stack::LocalStack;
@@ -82,14 +83,8 @@ async fn parked_events_are_redriven_onto_the_bus_by_the_queue_source() {
     let stack = LocalStack::connect().await.unwrap();
     let parking = SqsParkingLot::new(stack.sqs(), stack.var("RELANCE_PARKING_QUEUE_URL").unwrap());
     let marker = unique("parked");
-    let events: Vec<BusEvent> = (0..12)
-        .map(|n| BusEvent {
-            source: SOURCE_INGEST.to_owned(),
-            detail_type: "order.placed".to_owned(),
-            time: Utc::now(),
-            detail: json!({ "marker": marker, "n": n }),
-        })
-        .collect();
+    let events: Vec<BusEvent> =
+        (0..12).map(|n| bus_event("order.placed", json!({ "marker": marker, "n": n }))).collect();
     parking.park(&events).await.unwrap();
 
     let publisher =

@@ -1,72 +1,33 @@
-//! webhook-ingest end to end on the local stack: signed Shopify deliveries over HTTP to the
-//! function URL served by `cargo lambda watch`, canonical events at the rules' targets.
+//! webhook-ingest end to end on the local stack: signed Shopify deliveries and a tracker
+//! beacon over HTTP to the function URL served by `cargo lambda watch`, canonical events at
+//! the rules' targets.
 
-use base64::Engine as _;
+use relance_tests::fixtures::shopify_fixture;
+use relance_tests::live::LiveShop;
 use relance_tests::queues::receive_matching;
-use relance_tests::stack::LocalStack;
 use relance_tests::unique;
-use relance_tests::watch::LambdaWatch;
-use serde_json::Value;
-
-const SHOPS: &str = include_str!("../fixtures/shops.local.json");
-const SECRET: &str = "local-shopify-secret";
-const CHECKOUT: &[u8] = include_bytes!("../fixtures/shopify/checkouts-create__2025-07.json");
-const ORDER: &[u8] = include_bytes!("../fixtures/shopify/orders-create__2025-07.json");
-
-/// The `X-Shopify-Hmac-Sha256` header a shop with this secret would send (the signer is
-/// pinned to Python-computed vectors in `relance::signature`'s tests).
-fn sign(body: &[u8]) -> String {
-    relance::signature::sign_base64_hmac_sha256(&relance::signature::Secret::new(SECRET.to_owned()).unwrap(), body)
-}
-
-async fn deliver(client: &reqwest::Client, url: &str, topic: &str, event_id: &str, body: &[u8]) -> (u16, Value) {
-    let response = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("x-shopify-topic", topic)
-        .header("x-shopify-shop-domain", "demo.myshopify.com")
-        .header("x-shopify-event-id", event_id)
-        .header("x-shopify-hmac-sha256", sign(body))
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn shopify_checkout_and_order_reach_the_rule_targets_exactly_once() {
-    let stack = LocalStack::connect().await.unwrap();
-    stack.put_shops(SHOPS).await.unwrap();
-    let mut watch = LambdaWatch::start(&stack.dir().join("stack.env")).unwrap();
-    watch.wait_until_serving("webhook-ingest", "/health").await.unwrap();
-    let url = watch.function_url("webhook-ingest", "/webhooks/shopify");
-    let client = reqwest::Client::new();
+    let shop = LiveShop::start(json!({})).await;
+    let (checkout, order) =
+        (shopify_fixture("checkouts-create__2025-07.json"), shopify_fixture("orders-create__2025-07.json"));
     let run = unique("evt");
     let (checkout_id, order_id) = (format!("{run}-checkout"), format!("{run}-order"));
 
-    let (status, body) = deliver(&client, &url, "checkouts/create", &checkout_id, CHECKOUT).await;
-    assert_eq!((status, &body["result"]["published"]), (200, &Value::from(1)), "{body}");
-    let (status, body) = deliver(&client, &url, "orders/create", &order_id, ORDER).await;
-    assert_eq!((status, &body["result"]["published"]), (200, &Value::from(1)), "{body}");
+    let answer = shop.post_shopify("checkouts/create", &checkout_id, &checkout).await;
+    assert_eq!((answer.status, answer.published()), (200, 1), "{}", answer.body);
+    let answer = shop.post_shopify("orders/create", &order_id, &order).await;
+    assert_eq!((answer.status, answer.published()), (200, 1), "{}", answer.body);
     // Shopify redelivers the checkout: accepted, published nothing.
-    let (status, body) = deliver(&client, &url, "checkouts/create", &checkout_id, CHECKOUT).await;
-    assert_eq!((status, &body["result"]["duplicates"]), (200, &Value::from(1)), "{body}");
+    let answer = shop.post_shopify("checkouts/create", &checkout_id, &checkout).await;
+    assert_eq!((answer.status, answer.duplicates()), (200, 1), "{}", answer.body);
     // A wrong signature is refused over HTTP too.
-    let tampered = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .header("x-shopify-topic", "orders/create")
-        .header("x-shopify-shop-domain", "demo.myshopify.com")
-        .header("x-shopify-event-id", format!("{run}-forged"))
-        .header("x-shopify-hmac-sha256", base64::engine::general_purpose::STANDARD.encode([0u8; 32]))
-        .body(ORDER.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tampered.status().as_u16(), 401);
+    let forged = shop.client.forger().shopify("orders/create", &format!("{run}-forged"), &order).await.unwrap();
+    assert_eq!(forged.status, 401);
 
+    let stack = &shop.stack;
     let ours = |event: &Value| event["detail"]["id"].as_str().is_some_and(|id| id.contains(&run));
     let commerce = stack.targets.rule_for("profile-update", "Commerce").unwrap();
     let events = receive_matching(&stack.sqs(), &commerce.queue_url, ours, 3, 100).await.unwrap();
@@ -84,4 +45,15 @@ async fn shopify_checkout_and_order_reach_the_rule_targets_exactly_once() {
     let timer = stack.targets.rule_for("cart-abandon-timer", "Checkouts").unwrap();
     let timer_events = receive_matching(&stack.sqs(), &timer.queue_url, ours, 2, 100).await.unwrap();
     assert_eq!(timer_events.len(), 2, "the cart timer sees the checkout and its order");
+
+    // The browser tracker: a product view from the shop's pages reaches profile-update.
+    let visitor = unique("v");
+    let beacon = json!({ "visitor_id": visitor, "landing": "/?utm_source=newsletter",
+        "events": [{ "id": "1", "type": "product.viewed", "product_id": "632910392", "title": "IPod Nano" }] });
+    let answer = shop.track(&beacon).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let mine = |event: &Value| event.to_string().contains(&visitor);
+    let views = receive_matching(&stack.sqs(), &commerce.queue_url, mine, 1, 100).await.unwrap();
+    assert_eq!(views.len(), 1, "one product view, attributed to the visitor");
+    assert_eq!(views[0]["detail-type"], "product.viewed");
 }

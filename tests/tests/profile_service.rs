@@ -8,48 +8,22 @@ use relance::ports::ProfileStore;
 use relance::ports::{MemoryProfileStore, RecordingPublisher};
 use relance::profile::{IdentityKey, Profile};
 use relance::use_cases::update_profile::{Applied, apply_event};
+use relance_tests::fixtures::{Canonical, eur, order, product_line};
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::Arc;
 
-fn event(
-    shop: &str,
-    n: usize,
-    kind: &str,
-    minute: u32,
-    identity: serde_json::Value,
-    payload: serde_json::Value,
-) -> Event {
-    let mut payload = payload;
-    payload["type"] = json!(kind);
-    serde_json::from_value(json!({
-        "schema_version": 1,
-        "id": format!("shopify:{shop}:{n}"),
-        "shop": shop,
-        "platform": "shopify",
-        "occurred_at": format!("2026-03-01T09:{minute:02}:00Z"),
-        "received_at": "2026-03-01T12:00:00Z",
-        "identity": identity,
-        "payload": payload,
-    }))
-    .unwrap()
+fn event(shop: &str, n: usize, kind: &str, minute: u32, identity: Value, payload: Value) -> Event {
+    Canonical::shopify(shop, n, kind, payload, &format!("2026-03-01T09:{minute:02}:00Z"))
+        .received_at("2026-03-01T12:00:00Z")
+        .identity(identity)
+        .build()
 }
 
-fn order(shop: &str, n: usize, order_id: &str, minor: i64, minute: u32) -> Event {
-    event(
-        shop,
-        n,
-        "order.placed",
-        minute,
-        json!({ "email": "anne@example.fr" }),
-        json!({
-            "order_id": order_id,
-            "line_items": [{ "product_id": "p1", "title": "Cuvée", "quantity": 1,
-                             "unit_price": { "minor": minor, "currency": "EUR" }, "categories": ["vins"] }],
-            "total": { "minor": minor, "currency": "EUR" },
-        }),
-    )
+fn order_event(shop: &str, n: usize, order_id: &str, minor: i64, minute: u32) -> Event {
+    let lines = vec![product_line("p1", "Cuvée", minor, &["vins"])];
+    event(shop, n, "order.placed", minute, json!({ "email": "anne@example.fr" }), order(order_id, lines))
 }
 
 async fn dynamo(stack: &LocalStack) -> DynamoProfileStore {
@@ -73,11 +47,11 @@ async fn concurrent_events_for_one_profile_are_all_applied() {
     let publisher = Arc::new(publisher(&stack));
     let shop = unique("shop");
     // The first event creates the profile; then 16 orders race on it.
-    apply_event(store.as_ref(), publisher.as_ref(), &order(&shop, 0, "o0", 1000, 0)).await.unwrap();
+    apply_event(store.as_ref(), publisher.as_ref(), &order_event(&shop, 0, "o0", 1000, 0)).await.unwrap();
     let mut tasks = tokio::task::JoinSet::new();
     for n in 1..=16 {
         let (store, publisher, event) =
-            (store.clone(), publisher.clone(), order(&shop, n, &format!("o{n}"), 1000, n as u32));
+            (store.clone(), publisher.clone(), order_event(&shop, n, &format!("o{n}"), 1000, n as u32));
         tasks.spawn(async move { apply_event(store.as_ref(), publisher.as_ref(), &event).await.unwrap() });
     }
     let outcomes = tasks.join_all().await;
@@ -105,16 +79,9 @@ fn history(shop: &str) -> Vec<Event> {
             both.clone(),
             json!({ "state": "subscribed", "changed_at": "2026-03-01T09:03:00Z", "source": "shopify" }),
         ),
-        order(shop, 4, "o1", 2500, 4),
-        order(shop, 5, "o2", 4000, 5),
-        event(
-            shop,
-            6,
-            "order.refunded",
-            6,
-            json!({}),
-            json!({ "order_id": "o2", "amount": { "minor": 1000, "currency": "EUR" } }),
-        ),
+        order_event(shop, 4, "o1", 2500, 4),
+        order_event(shop, 5, "o2", 4000, 5),
+        event(shop, 6, "order.refunded", 6, json!({}), json!({ "order_id": "o2", "amount": eur(1000) })),
         event(
             shop,
             7,

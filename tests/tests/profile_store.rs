@@ -8,6 +8,7 @@ use relance::ids::{Email, ProfileId, ShopId};
 use relance::lattice::{Lww, Stamp};
 use relance::ports::{ProfileStore, StoreError};
 use relance::profile::{ConsentDecision, Profile, Version};
+use relance_tests::fixtures::{Canonical, order, product_line};
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
 
@@ -85,16 +86,11 @@ async fn the_affinity_table_is_written_in_batches_and_read_back_by_product() {
         let mut customer = profile();
         customer.products.clear();
         for (id, title) in [(format!("solo{n}"), format!("Produit {n}")), ("shared".to_owned(), "Carafe".to_owned())] {
-            let event: relance::events::Event = serde_json::from_value(serde_json::json!({
-                "schema_version": 1, "id": format!("o{n}-{id}"), "shop": shop, "platform": "api",
-                "occurred_at": "2026-11-20T10:00:00Z", "received_at": "2026-11-20T10:00:00Z",
-                "payload": { "type": "order.placed", "order_id": format!("o{n}-{id}"),
-                    "line_items": [{ "product_id": id, "title": title, "quantity": 1,
-                        "unit_price": { "minor": 1500, "currency": "EUR" }, "categories": ["maison"] }],
-                    "total": { "minor": 1500, "currency": "EUR" } },
-            }))
-            .unwrap();
-            customer.apply(&event);
+            let order_id = format!("o{n}-{id}");
+            let placed = order(&order_id, vec![product_line(&id, &title, 1500, &["maison"])]);
+            customer.apply(
+                &Canonical::api(shop.as_str(), &order_id, "order.placed", placed, "2026-11-20T10:00:00Z").build(),
+            );
         }
         together.add(&customer);
     }

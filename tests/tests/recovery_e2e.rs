@@ -6,24 +6,15 @@
 //! the functions run on the real clock, so the test shop turns off the two time-of-day rules
 //! — quiet hours and the frequency cap — which the gate's unit tests cover.
 
-use chrono::{Duration, Utc};
-use relance_tests::invoke::Invoker;
+use chrono::{DateTime, Duration, Utc};
+use relance::events::ConsentState;
+use relance::profile::Record;
+use relance_tests::fixtures::shopify_fixture;
 use relance_tests::live::LiveShop;
 use relance_tests::mailbox::StoredMail;
+use relance_tests::ses_events::Signal;
 use relance_tests::unique;
 use serde_json::{Value, json};
-
-const CHECKOUT: &str = include_str!("../fixtures/shopify/checkouts-create__2025-07.json");
-const ORDER: &str = include_str!("../fixtures/shopify/orders-create__2025-07.json");
-
-struct Shop(LiveShop);
-
-impl std::ops::Deref for Shop {
-    type Target = LiveShop;
-    fn deref(&self) -> &LiveShop {
-        &self.0
-    }
-}
 
 /// One customer of the run.
 struct Customer {
@@ -43,95 +34,71 @@ impl Customer {
             token: run.replace('-', ""),
         }
     }
-}
 
-impl Shop {
-    async fn start() -> Self {
-        Self(
-            LiveShop::start(json!({
-                "sending": { "frequency_cap_hours": 0, "quiet_from": 0, "quiet_until": 0 },
-                "cross_sell": [{ "title": "Étui en cuir", "url": "http://localhost:8080/products/etui",
-                                 "price": { "minor": 1900, "currency": "USD" }, "categories": ["accessoires"] }],
-            }))
-            .await,
-        )
-    }
-
-    async fn webhook(&self, topic: &str, event_id: &str, body: &Value) -> u16 {
-        let body = body.to_string().into_bytes();
-        let secret = relance::signature::Secret::new("local-shopify-secret".to_owned()).unwrap();
-        self.http
-            .post(self.watch.function_url("webhook-ingest", "/webhooks/shopify"))
-            .header("content-type", "application/json")
-            .header("x-shopify-topic", topic)
-            .header("x-shopify-shop-domain", "demo.myshopify.com")
-            .header("x-shopify-event-id", event_id)
-            .header("x-shopify-hmac-sha256", relance::signature::sign_base64_hmac_sha256(&secret, &body))
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-    }
-
-    async fn mails_to(&self, customer: &Customer) -> Vec<StoredMail> {
-        self.0.mails_to(&customer.email).await
-    }
-
-    fn checkout(&self, c: &Customer, locale: &str) -> Value {
-        let mut body: Value = serde_json::from_str(CHECKOUT).unwrap();
-        body["token"] = json!(c.token);
-        body["cart_token"] = json!(format!("cart{}", c.token));
-        body["email"] = json!(c.email);
-        body["customer"]["id"] = json!(c.id);
-        body["customer"]["email"] = json!(c.email);
+    /// Their checkout, started at `now`, from Shopify's sample.
+    fn checkout(&self, now: DateTime<Utc>, locale: &str) -> Value {
+        let mut body = shopify_fixture("checkouts-create__2025-07.json");
+        body["token"] = json!(self.token);
+        body["cart_token"] = json!(format!("cart{}", self.token));
+        body["email"] = json!(self.email);
+        body["customer"]["id"] = json!(self.id);
+        body["customer"]["email"] = json!(self.email);
         body["customer_locale"] = json!(locale);
-        body["created_at"] = json!(self.now);
-        body["updated_at"] = json!(self.now);
+        body["created_at"] = json!(now);
+        body["updated_at"] = json!(now);
         body["completed_at"] = Value::Null;
-        body["abandoned_checkout_url"] = json!(format!("https://demo.example/checkouts/{}/recover", c.token));
+        body["abandoned_checkout_url"] = json!(format!("https://demo.example/checkouts/{}/recover", self.token));
         body
     }
 
-    fn consent(&self, c: &Customer, state: &str) -> Value {
-        json!({ "customer_id": c.id, "email_address": c.email,
+    fn consent(&self, now: DateTime<Utc>, state: &str) -> Value {
+        json!({ "customer_id": self.id, "email_address": self.email,
                 "email_marketing_consent": { "state": state, "opt_in_level": "single_opt_in",
-                                             "consent_updated_at": self.now - Duration::minutes(5) } })
+                                             "consent_updated_at": now - Duration::minutes(5) } })
     }
 
-    fn order(&self, c: &Customer, order_id: u64) -> Value {
-        let mut body: Value = serde_json::from_str(ORDER).unwrap();
+    /// The order completing their checkout, ten minutes after `now`.
+    fn order(&self, now: DateTime<Utc>, order_id: u64) -> Value {
+        let mut body = shopify_fixture("orders-create__2025-07.json");
         body["id"] = json!(order_id);
-        body["email"] = json!(c.email);
-        body["customer"]["id"] = json!(c.id);
-        body["customer"]["email"] = json!(c.email);
-        body["checkout_token"] = json!(c.token);
-        body["cart_token"] = json!(format!("cart{}", c.token));
+        body["email"] = json!(self.email);
+        body["customer"]["id"] = json!(self.id);
+        body["customer"]["email"] = json!(self.email);
+        body["checkout_token"] = json!(self.token);
+        body["cart_token"] = json!(format!("cart{}", self.token));
         // Shopify's order time is `processed_at` (the fixture's is from 2025: history).
         for key in ["created_at", "updated_at", "processed_at"] {
-            body[key] = json!(self.now + Duration::minutes(10));
+            body[key] = json!(now + Duration::minutes(10));
         }
         body
     }
 }
 
-impl Shop {
-    /// The permanent bounce SES would publish for `mail`, tagged as send-mail tags it.
-    async fn bounce(&self, c: &Customer, mail: &StoredMail) {
-        let (shop, _) = relance_tests::ses_events::recipient_of(mail, "local-unsubscribe-secret").unwrap();
-        let key =
-            relance::programs::checkout::message_key(&shop, &relance::ids::ExternalId::parse(&c.token).unwrap(), 1);
-        let entry = relance_tests::ses_events::entry(
-            mail,
-            "local-unsubscribe-secret",
-            &key,
-            relance_tests::ses_events::Signal::PermanentBounce,
-            Utc::now(),
-        )
-        .unwrap();
-        aws_sdk_eventbridge::Client::new(&self.stack.sdk).put_events().entries(entry).send().await.unwrap();
-    }
+async fn start() -> LiveShop {
+    LiveShop::start(json!({
+        "sending": { "frequency_cap_hours": 0, "quiet_from": 0, "quiet_until": 0 },
+        "cross_sell": [{ "title": "Étui en cuir", "url": "http://localhost:8080/products/etui",
+                         "price": { "minor": 1900, "currency": "USD" }, "categories": ["accessoires"] }],
+    }))
+    .await
+}
+
+/// Posts a Shopify webhook under a fresh event id; returns the status.
+async fn webhook(shop: &LiveShop, topic: &str, body: &Value) -> u16 {
+    shop.post_shopify(topic, &unique("e"), body).await.status
+}
+
+/// `c`'s consent in `state`, then their checkout in French.
+async fn consents_then_checks_out(shop: &LiveShop, c: &Customer, state: &str) {
+    assert_eq!(webhook(shop, "customers_email_marketing_consent/update", &c.consent(shop.now, state)).await, 200);
+    assert_eq!(webhook(shop, "checkouts/create", &c.checkout(shop.now, "fr")).await, 200);
+}
+
+/// The permanent bounce SES would publish for `c`'s first reminder.
+async fn bounce(shop: &LiveShop, c: &Customer, mail: &StoredMail) {
+    let token = relance::ids::ExternalId::parse(&c.token).unwrap();
+    let key = relance::programs::checkout::message_key(&shop.shop, &token, 1);
+    shop.report_ses(mail, &key, &[Signal::PermanentBounce], Utc::now()).await;
 }
 
 fn header<'m>(mail: &'m StoredMail, name: &str) -> &'m str {
@@ -140,48 +107,32 @@ fn header<'m>(mail: &'m StoredMail, name: &str) -> &'m str {
 
 #[tokio::test]
 async fn abandoned_checkouts_are_recovered_and_everything_else_is_left_alone() {
-    let shop = Shop::start().await;
+    let shop = start().await;
+    let now = shop.now;
 
     // Anne: subscribed, abandons her checkout (delivered twice by Shopify).
     let anne = Customer::new();
-    assert_eq!(
-        shop.webhook("customers_email_marketing_consent/update", &unique("e"), &shop.consent(&anne, "subscribed"))
-            .await,
-        200
-    );
+    assert_eq!(webhook(&shop, "customers_email_marketing_consent/update", &anne.consent(now, "subscribed")).await, 200);
     let checkout_event = unique("e");
-    assert_eq!(shop.webhook("checkouts/create", &checkout_event, &shop.checkout(&anne, "en")).await, 200);
-    assert_eq!(shop.webhook("checkouts/create", &checkout_event, &shop.checkout(&anne, "en")).await, 200);
+    for _ in 0..2 {
+        assert_eq!(shop.post_shopify("checkouts/create", &checkout_event, &anne.checkout(now, "en")).await.status, 200);
+    }
     // Bob: the same, then orders — no reminder, an order confirmation with cross-sell.
     let bob = Customer::new();
-    assert_eq!(
-        shop.webhook("customers_email_marketing_consent/update", &unique("e"), &shop.consent(&bob, "subscribed")).await,
-        200
-    );
-    assert_eq!(shop.webhook("checkouts/create", &unique("e"), &shop.checkout(&bob, "fr")).await, 200);
+    consents_then_checks_out(&shop, &bob, "subscribed").await;
     // Carol unsubscribed before abandoning hers: nothing.
     let carol = Customer::new();
-    assert_eq!(
-        shop.webhook("customers_email_marketing_consent/update", &unique("e"), &shop.consent(&carol, "unsubscribed"))
-            .await,
-        200
-    );
-    assert_eq!(shop.webhook("checkouts/create", &unique("e"), &shop.checkout(&carol, "fr")).await, 200);
+    consents_then_checks_out(&shop, &carol, "unsubscribed").await;
     // Dave: subscribed, abandons; his first reminder hard-bounces.
     let dave = Customer::new();
-    assert_eq!(
-        shop.webhook("customers_email_marketing_consent/update", &unique("e"), &shop.consent(&dave, "subscribed"))
-            .await,
-        200
-    );
-    assert_eq!(shop.webhook("checkouts/create", &unique("e"), &shop.checkout(&dave, "fr")).await, 200);
+    consents_then_checks_out(&shop, &dave, "subscribed").await;
     shop.run(Duration::minutes(5)).await;
-    assert_eq!(shop.webhook("orders/create", &unique("e"), &shop.order(&bob, bob.id + 1)).await, 200);
+    assert_eq!(webhook(&shop, "orders/create", &bob.order(now, bob.id + 1)).await, 200);
     shop.run(Duration::minutes(15)).await;
 
     // Within the hour: nothing yet, but Bob's order confirmation.
-    assert!(shop.mails_to(&anne).await.is_empty(), "no reminder before its time");
-    let bob_mails = shop.mails_to(&bob).await;
+    assert!(shop.mails_to(&anne.email).await.is_empty(), "no reminder before its time");
+    let bob_mails = shop.mails_to(&bob.email).await;
     assert_eq!(bob_mails.len(), 1, "{bob_mails:?}");
     let confirmation = &bob_mails[0];
     assert!(confirmation.header("List-Unsubscribe").is_none(), "transactional");
@@ -190,7 +141,7 @@ async fn abandoned_checkouts_are_recovered_and_everything_else_is_left_alone() {
 
     // One hour later: Anne's first reminder, once, despite the duplicated webhook.
     shop.run(Duration::minutes(61)).await;
-    let anne_mails = shop.mails_to(&anne).await;
+    let anne_mails = shop.mails_to(&anne.email).await;
     assert_eq!(anne_mails.len(), 1, "exactly one first reminder");
     let first = &anne_mails[0];
     assert_eq!(first.subject, "Your cart is waiting for you", "English, as her checkout's locale");
@@ -201,46 +152,47 @@ async fn abandoned_checkouts_are_recovered_and_everything_else_is_left_alone() {
     assert!(html.contains("utm_campaign=abandoned-checkout"));
     assert_eq!(header(first, "List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
     let unsubscribe = header(first, "List-Unsubscribe").trim_matches(['<', '>']).to_owned();
-    assert!(shop.mails_to(&bob).await.len() == 1 && shop.mails_to(&carol).await.is_empty());
+    assert!(shop.mails_to(&bob.email).await.len() == 1 && shop.mails_to(&carol.email).await.is_empty());
 
     // Dave's reminder bounces for good (SES publishes it on the default bus with the tags
     // send-mail put on the mail): he is suppressed.
-    let dave_mails = shop.mails_to(&dave).await;
+    let dave_mails = shop.mails_to(&dave.email).await;
     assert_eq!(dave_mails.len(), 1);
-    shop.bounce(&dave, &dave_mails[0]).await;
+    bounce(&shop, &dave, &dave_mails[0]).await;
 
     // Scheduler fires the first reminder again (at-least-once): still one mail.
     let due = json!({ "program": "abandoned-checkout", "shop": "demo.myshopify.com", "token": anne.token, "step": 1,
                       "identity": { "email": anne.email, "customer_id": anne.id.to_string() } });
-    shop.invoker.invoke("cart-abandon-timer", &due).await.unwrap();
+    shop.invoke("cart-abandon-timer", &due).await;
     shop.run(Duration::minutes(62)).await;
-    assert_eq!(shop.mails_to(&anne).await.len(), 1, "a re-fired schedule sends nothing more");
+    assert_eq!(shop.mails_to(&anne.email).await.len(), 1, "a re-fired schedule sends nothing more");
 
     // A day later, the second reminder.
     shop.run(Duration::hours(24) + Duration::minutes(2)).await;
-    let anne_mails = shop.mails_to(&anne).await;
+    let anne_mails = shop.mails_to(&anne.email).await;
     assert_eq!(anne_mails.len(), 2);
     assert_eq!(anne_mails.iter().filter(|m| m.subject == "Your cart is still here").count(), 1);
 
     // A forged link changes nothing; the one-click POST from her mail unsubscribes her.
     let token = unsubscribe.split_once("t=").unwrap().1.to_owned();
-    let post = |token: String| {
-        shop.http
-            .post(shop.watch.function_url("webhook-ingest", &format!("/unsubscribe?t={token}")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("List-Unsubscribe=One-Click")
-            .send()
-    };
     let mut forged = token.clone();
     forged.replace_range(forged.len() - 4.., "AAAA");
-    assert_eq!(post(forged).await.unwrap().status().as_u16(), 403);
-    assert_eq!(post(token).await.unwrap().status().as_u16(), 200);
+    assert_eq!(shop.unsubscribe(&forged).await.status, 403);
+    assert_eq!(shop.unsubscribe(&token).await.status, 200);
     shop.run(Duration::hours(25)).await;
 
     // The third reminder's time: she unsubscribed, so nothing.
     shop.run(Duration::hours(72) + Duration::minutes(5)).await;
-    assert_eq!(shop.mails_to(&anne).await.len(), 2, "no mail after the unsubscribe");
-    assert_eq!(shop.mails_to(&bob).await.len(), 1, "Bob got no reminder for the checkout he completed");
-    assert!(shop.mails_to(&carol).await.is_empty(), "an unsubscribed customer gets nothing");
-    assert_eq!(shop.mails_to(&dave).await.len(), 1, "a suppressed customer gets nothing more");
+    assert_eq!(shop.mails_to(&anne.email).await.len(), 2, "no mail after the unsubscribe");
+    assert_eq!(shop.mails_to(&bob.email).await.len(), 1, "Bob got no reminder for the checkout he completed");
+    assert!(shop.mails_to(&carol.email).await.is_empty(), "an unsubscribed customer gets nothing");
+    assert_eq!(shop.mails_to(&dave.email).await.len(), 1, "a suppressed customer gets nothing more");
+
+    // The CRM's records say why.
+    let anne_profile = shop.profile_of(&anne.email).await.expect("Anne's profile");
+    assert_eq!(anne_profile.consent_state(), ConsentState::Unsubscribed);
+    let sent = shop.records_of(&anne_profile.id).await;
+    let sent = sent.iter().filter(|r| matches!(r, Record::Message(m) if m.sent_at.is_some())).count();
+    assert_eq!(sent, 2, "two reminders on record");
+    assert!(shop.profile_of(&dave.email).await.is_some_and(|p| p.suppression.is_some()), "Dave is suppressed");
 }

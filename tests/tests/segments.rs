@@ -4,13 +4,14 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use relance::aws::DynamoProfileStore;
-use relance::ids::{ExternalId, ProfileId, ShopId};
-use relance::money::{Currency, Money};
-use relance::ports::ProfileStore;
-use relance::profile::{OrderSummary, Profile, TimedMoney, Version};
+use relance::ids::{ProfileId, ShopId};
+use relance::money::Currency;
+use relance::ports::{ProfileStore, SegmentStore};
+use relance::profile::Version;
 use relance::segments::Segment;
 use relance::segments::rfm::Monetary;
 use relance::use_cases::score_nightly::{Settings, run};
+use relance_tests::fixtures::buyer;
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
 
@@ -21,43 +22,32 @@ async fn a_shop_is_scored_and_its_segments_are_listed_for_campaigns() {
     let publisher = stack.publisher().unwrap();
     let shop = ShopId::parse(unique("shop")).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap();
-    let eur = Currency::parse("EUR").unwrap();
     let count = 300usize;
     for n in 0..count {
-        let mut profile =
-            Profile::new(shop.clone(), ProfileId::parse(format!("p{n:05}")).unwrap(), now - Duration::days(500));
-        for o in 0..(1 + n % 6) {
-            let at = now - Duration::days((n as i64 * 5) % 400 + o as i64 * 9);
-            let amount = Money::from_minor(1_500 + (n as i64 % 13) * 700, eur);
-            profile.orders.insert(
-                ExternalId::parse(format!("o{n}-{o}")).unwrap(),
-                OrderSummary { placed_at: Some(at), total: Some(TimedMoney { at, amount }), ..OrderSummary::default() },
-            );
-        }
+        let orders = (0..(1 + n % 6))
+            .map(|o| (now - Duration::days((n as i64 * 5) % 400 + o as i64 * 9), 1_500 + (n as i64 % 13) * 700))
+            .collect();
+        let profile = buyer(&shop, &format!("p{n:05}"), now - Duration::days(500), orders);
         store.save(&profile, Version::NEW).await.unwrap();
     }
 
-    let settings = Settings { currency: Some(eur), monetary: Monetary::AverageOrderValue, sunset_after: None };
+    let settings =
+        Settings { currency: Currency::parse("EUR").ok(), monetary: Monetary::AverageOrderValue, sunset_after: None };
     let summary = run(&store, &store, &publisher, &shop, settings, now).await.unwrap();
     assert_eq!((summary.profiles, summary.customers, summary.changed, summary.deferred), (300, 300, 300, 0));
 
     // Every profile carries its standing, and its segment's index lists it.
     let mut listed = 0;
     for segment in Segment::ALL {
-        let members = stack
-            .dynamodb()
-            .query()
-            .table_name(stack.var("RELANCE_TABLE").unwrap())
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                aws_sdk_dynamodb::types::AttributeValue::S(relance::aws::segment_pk(&shop, segment)),
-            )
-            .send()
-            .await
-            .unwrap()
-            .count as usize;
+        let (mut members, mut cursor) = (0, None);
+        loop {
+            let page = store.members_page(&shop, segment, cursor).await.unwrap();
+            members += page.profiles.len();
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
         assert_eq!(members as u64, summary.segments.get(&segment).map_or(0, |f| f.profiles), "{segment:?}");
         listed += members;
     }
@@ -74,18 +64,11 @@ async fn a_shop_is_scored_and_its_segments_are_listed_for_campaigns() {
 async fn seed(store: &DynamoProfileStore, prefix: &str, count: usize) -> ShopId {
     let shop = ShopId::parse(unique(prefix)).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap();
-    let eur = Currency::parse("EUR").unwrap();
     for n in 0..count {
-        let mut profile =
-            Profile::new(shop.clone(), ProfileId::parse(format!("p{n:05}")).unwrap(), now - Duration::days(500));
-        for o in 0..(n * 7 % 5) {
-            let at = now - Duration::days((n as i64 * 11) % 380 + o as i64 * 13);
-            let amount = Money::from_minor(900 + (n as i64 % 17) * 450, eur);
-            profile.orders.insert(
-                ExternalId::parse(format!("o{n}-{o}")).unwrap(),
-                OrderSummary { placed_at: Some(at), total: Some(TimedMoney { at, amount }), ..OrderSummary::default() },
-            );
-        }
+        let orders = (0..(n * 7 % 5))
+            .map(|o| (now - Duration::days((n as i64 * 11) % 380 + o as i64 * 13), 900 + (n as i64 % 17) * 450))
+            .collect();
+        let profile = buyer(&shop, &format!("p{n:05}"), now - Duration::days(500), orders);
         store.save(&profile, Version::NEW).await.unwrap();
     }
     shop

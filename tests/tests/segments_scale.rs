@@ -5,15 +5,15 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chrono::{Duration, TimeZone, Utc};
-use relance::aws::DynamoProfileStore;
-use relance::ids::{ExternalId, ProfileId, ShopId};
-use relance::money::{Currency, Money};
-use relance::profile::{OrderSummary, Profile, TimedMoney};
+use relance::aws::{DynamoProfileStore, profile_item};
+use relance::ids::ShopId;
+use relance::money::Currency;
+use relance::profile::Version;
 use relance::segments::rfm::Monetary;
 use relance::use_cases::score_nightly::{Settings, run};
+use relance_tests::fixtures::buyer;
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
-use std::collections::HashMap;
 use std::time::Instant;
 
 /// 100,000 unless `RELANCE_SCALE_PROFILES` says otherwise (moto reads a table page by
@@ -41,23 +41,12 @@ async fn a_hundred_thousand_profiles_are_scored_and_each_carries_its_segment() {
     let seeding = Instant::now();
     let mut batch = Vec::with_capacity(25);
     for n in 0..count {
-        let mut profile =
-            Profile::new(shop.clone(), ProfileId::parse(format!("p{n:06}")).unwrap(), now - Duration::days(800));
-        let orders = 1 + (n * 7919) % 9;
-        for o in 0..orders {
-            let at = now - Duration::days(((n * 31 + o * 17) % 700) as i64);
-            let amount = Money::from_minor(1_000 + ((n * 13) % 97) as i64 * 150, eur);
-            profile.orders.insert(
-                ExternalId::parse(format!("o{n}-{o}")).unwrap(),
-                OrderSummary { placed_at: Some(at), total: Some(TimedMoney { at, amount }), ..OrderSummary::default() },
-            );
-        }
-        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&profile).unwrap();
-        item.insert("pk".into(), AttributeValue::S(format!("SHOP#{shop}#P#{}", profile.id)));
-        item.insert("sk".into(), AttributeValue::S("PROFILE".into()));
-        item.insert("gsi2pk".into(), AttributeValue::S(format!("SHOP#{shop}#PROFILES")));
-        item.insert("gsi2sk".into(), AttributeValue::S(profile.id.to_string()));
-        item.insert("version".into(), AttributeValue::N("1".into()));
+        let orders = (0..1 + (n * 7919) % 9)
+            .map(|o| (now - Duration::days(((n * 31 + o * 17) % 700) as i64), 1_000 + ((n * 13) % 97) as i64 * 150))
+            .collect();
+        let profile = buyer(&shop, &format!("p{n:06}"), now - Duration::days(800), orders);
+        // The very item the store would write for a new profile, keys and version included.
+        let item = profile_item(&profile, Version::NEW.next()).unwrap();
         batch.push(
             WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().unwrap()).build(),
         );

@@ -8,37 +8,32 @@ use lambda_runtime::LambdaEvent;
 use relance::aws::DynamoProfileStore;
 use relance::events::Event;
 use relance::ids::{ExternalId, ShopId};
-use relance::ports::ManualClock;
-use relance::ports::ProfileStore;
+use relance::ports::{ManualClock, ProfileStore};
 use relance::profile::{IdentityKey, Record, RecordKey};
 use relance::programs::checkout::message_key;
 use relance::programs::gate::SkipReason;
 use relance::programs::request::MailRequest;
-use relance::shops::Shops;
 use relance::unsubscribe::UnsubscribeToken;
 use relance::use_cases::send_mail::Sent;
 use relance::use_cases::update_profile::apply_event;
+use relance_tests::fixtures::{self, Canonical, eur, lambda_event, product_line, send_mail_deps};
 use relance_tests::mailbox::sent_mails;
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
-use send_mail::{Deps, Handled, handle};
+use send_mail::{Handled, handle};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-fn event(shop: &str, email: &str, n: u32, payload: Value) -> Event {
-    serde_json::from_value(json!({
-        "schema_version": 1, "id": format!("shopify:{shop}:{n}"), "shop": shop, "platform": "shopify",
-        "occurred_at": "2026-11-23T08:00:00Z", "received_at": "2026-11-23T08:00:00Z",
-        "identity": { "email": email }, "context": { "locale": "en" }, "payload": payload,
-    }))
-    .unwrap()
+fn event(shop: &str, email: &str, n: u32, kind: &str, payload: Value) -> Event {
+    Canonical::shopify(shop, n, kind, payload, "2026-11-23T08:00:00Z")
+        .identity(json!({ "email": email }))
+        .locale("en")
+        .build()
 }
 
 fn envelope(request: &MailRequest) -> LambdaEvent<aws_lambda_events::eventbridge::EventBridgeEvent<Value>> {
     let bus = request.to_bus_event().unwrap();
-    let value = json!({ "version": "0", "id": unique("id"), "detail-type": bus.detail_type, "source": bus.source,
-        "account": "123456789012", "time": bus.time, "region": "us-east-1", "resources": [], "detail": bus.detail });
-    LambdaEvent::new(serde_json::from_value(value).unwrap(), Default::default())
+    lambda_event(fixtures::envelope(&unique("id"), &bus.detail_type, &bus.source, bus.time, bus.detail))
 }
 
 #[tokio::test]
@@ -47,39 +42,17 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
     let shop = unique("shop");
     let email = format!("{}@example.fr", unique("anne"));
     let store = Arc::new(DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").unwrap()));
-    let publisher = Arc::new(stack.publisher().unwrap());
-    let shops = json!({ "shops": [{ "id": shop, "locale": "fr", "time_zone": "Europe/Paris",
-        "mail": { "from": "Maison Test <bonjour@relance.test>", "name": "Maison Test", "site_url": "https://shop.test",
-                  "unsubscribe_secrets": ["local-unsubscribe-secret"] } }] });
+    let mut mail_shop = fixtures::mail_shop(&shop);
+    mail_shop["locale"] = json!("fr");
+    mail_shop["time_zone"] = json!("Europe/Paris");
     let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
-    let deps = Deps {
-        store: store.clone(),
-        segments: store.clone(),
-        publisher: publisher.clone(),
-        mailer: Arc::new(stack.ses_mailer().unwrap()),
-        scheduler: Arc::new(stack.timer_scheduler().unwrap()),
-        shops: Arc::new(Shops::parse(&shops.to_string()).unwrap()),
-        clock: Arc::new(ManualClock::at(now)),
-        public_url: "https://hooks.relance.test".into(),
-    };
-    let line = json!({ "product_id": "p1", "title": "Cuvée des Vignes", "quantity": 1,
-                       "unit_price": { "minor": 2490, "currency": "EUR" } });
-    let history = [
-        event(
-            &shop,
-            &email,
-            1,
-            json!({ "type": "consent.changed", "state": "subscribed",
-            "changed_at": "2026-11-23T07:00:00Z", "source": "shopify" }),
-        ),
-        event(
-            &shop,
-            &email,
-            2,
-            json!({ "type": "checkout.started", "token": "ck1", "line_items": [line],
-            "total": { "minor": 2490, "currency": "EUR" }, "recovery_url": "https://shop.test/checkouts/ck1" }),
-        ),
-    ];
+    let deps = send_mail_deps(&stack, store.clone(), &json!({ "shops": [mail_shop] }), Arc::new(ManualClock::at(now)));
+    let publisher = deps.publisher.clone();
+    let checkout = json!({ "token": "ck1", "line_items": [product_line("p1", "Cuvée des Vignes", 2490, &[])],
+        "total": eur(2490), "recovery_url": "https://shop.test/checkouts/ck1" });
+    let subscribed = json!({ "state": "subscribed", "changed_at": "2026-11-23T07:00:00Z", "source": "shopify" });
+    let history =
+        [event(&shop, &email, 1, "consent.changed", subscribed), event(&shop, &email, 2, "checkout.started", checkout)];
     for e in &history {
         apply_event(store.as_ref(), publisher.as_ref(), e).await.unwrap();
     }
@@ -131,13 +104,9 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
     let raw: String = url_token(&link);
     let verified = UnsubscribeToken::verify(&raw, |s| deps.shops.unsubscribe_secrets(s)).unwrap();
     assert_eq!(verified.profile, profile);
-    let mut unsubscribe = event(
-        &shop,
-        &email,
-        3,
-        json!({ "type": "consent.changed", "state": "unsubscribed",
-        "changed_at": "2026-11-23T10:05:00Z", "source": "unsubscribe-link" }),
-    );
+    let unsubscribed =
+        json!({ "state": "unsubscribed", "changed_at": "2026-11-23T10:05:00Z", "source": "unsubscribe-link" });
+    let mut unsubscribe = event(&shop, &email, 3, "consent.changed", unsubscribed);
     unsubscribe.identity = relance::events::Identity { profile: Some(verified.profile), ..Default::default() };
     apply_event(store.as_ref(), publisher.as_ref(), &unsubscribe).await.unwrap();
     let skipped = handle(envelope(&request(2)), &deps).await.unwrap();

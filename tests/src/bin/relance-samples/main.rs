@@ -12,6 +12,8 @@ use relance::normalise::{Delivery, Outcome, shopify, woocommerce};
 use serde_json::json;
 use std::path::Path;
 
+mod routes;
+
 type Error = Box<dyn std::error::Error>;
 
 fn at() -> DateTime<Utc> {
@@ -179,137 +181,5 @@ fn main() -> Result<(), Error> {
         }
     }
     println!("wrote {} samples to {}", events.len(), dir.display());
-    write_route_samples()
-}
-
-/// Function-URL requests (payload format 2.0) for webhook-ingest, signed with the public
-/// test secrets of `tests/fixtures/shops.local.json`.
-fn write_route_samples() -> Result<(), Error> {
-    use relance::signature::{Secret, sign_base64_hmac_sha256, sign_timestamped};
-    use relance::unsubscribe::UnsubscribeToken;
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let shopify_secret = Secret::new("local-shopify-secret".to_owned())?;
-    let woo_secret = Secret::new("local-woocommerce-secret".to_owned())?;
-    let api_secret = Secret::new("local-api-secret".to_owned())?;
-    // The link of a mail sent an hour before the sample time; links never expire.
-    let unsubscribe_token = UnsubscribeToken {
-        shop: ShopId::parse("demo.myshopify.com")?,
-        profile: relance::ids::ProfileId::parse("e0123456789abcdef0123456789abcdef")?,
-        issued_at: at() - chrono::Duration::hours(1),
-    }
-    .sign(&Secret::new("local-unsubscribe-secret".to_owned())?);
-    let order = std::fs::read_to_string(fixtures.join("shopify/orders-create__2025-07.json"))?;
-    let checkout = std::fs::read_to_string(fixtures.join("shopify/checkouts-create__2025-07.json"))?;
-    let woo_order = std::fs::read_to_string(fixtures.join("woocommerce/order.created__rest-api-docs-v3.json"))?;
-    let api_body = r#"{"events":[{"id":"order-1001","type":"order.placed","occurred_at":"2026-11-23T17:30:00Z","identity":{"email":"anne@example.fr"},"data":{"order_id":"1001","line_items":[{"title":"Cuvee 2024","quantity":2,"unit_price":{"minor":1250,"currency":"EUR"}}],"total":{"minor":2500,"currency":"EUR"}}}]}"#;
-    let beacon = r#"{"visitor_id":"v-7f3c","landing":"/?utm_source=newsletter&utm_campaign=soldes","events":[{"id":"1","type":"product.viewed","product_id":"632910392","title":"IPod Nano"}]}"#;
-    let shopify_headers = |topic: &str, event_id: &str, body: &str| {
-        json!({
-            "content-type": "application/json",
-            "x-shopify-topic": topic,
-            "x-shopify-shop-domain": "demo.myshopify.com",
-            "x-shopify-event-id": event_id,
-            "x-shopify-triggered-at": "2026-11-23T18:00:00Z",
-            "x-shopify-hmac-sha256": sign_base64_hmac_sha256(&shopify_secret, body.as_bytes()),
-        })
-    };
-    let samples = [
-        ("health", "GET", "/health", "", json!({})),
-        (
-            "shopify-orders-create",
-            "POST",
-            "/webhooks/shopify",
-            order.as_str(),
-            shopify_headers("orders/create", "sample-order-1", &order),
-        ),
-        (
-            "shopify-checkouts-create",
-            "POST",
-            "/webhooks/shopify",
-            checkout.as_str(),
-            shopify_headers("checkouts/create", "sample-checkout-1", &checkout),
-        ),
-        (
-            "woocommerce-order-created",
-            "POST",
-            "/webhooks/woocommerce",
-            woo_order.as_str(),
-            json!({
-                "content-type": "application/json",
-                "x-wc-webhook-source": "http://woo.localhost/",
-                "x-wc-webhook-topic": "order.created",
-                "x-wc-webhook-delivery-id": "sample-delivery-1",
-                "x-wc-webhook-signature": sign_base64_hmac_sha256(&woo_secret, woo_order.as_bytes()),
-            }),
-        ),
-        (
-            "woocommerce-ping",
-            "POST",
-            "/webhooks/woocommerce",
-            "webhook_id=12",
-            json!({"content-type": "application/x-www-form-urlencoded"}),
-        ),
-        (
-            "api-events",
-            "POST",
-            "/v1/events",
-            api_body,
-            json!({
-                "content-type": "application/json",
-                "x-relance-shop": "demo.myshopify.com",
-                // Signed at the sample's time: outside the 5-minute window today, so this
-                // sample shows the refusal of a replay (401); re-sign it as the README shows.
-                "x-relance-signature": sign_timestamped(&api_secret, api_body.as_bytes(), at()),
-            }),
-        ),
-        (
-            "track",
-            "POST",
-            "/v1/track",
-            beacon,
-            json!({"content-type": "text/plain", "origin": "http://localhost:8080"}),
-        ),
-        ("unsubscribe-get", "GET", "/unsubscribe", "", json!({"accept-language": "fr-FR,fr;q=0.9,en;q=0.8"})),
-        (
-            "unsubscribe-post",
-            "POST",
-            "/unsubscribe",
-            "List-Unsubscribe=One-Click",
-            json!({"content-type": "application/x-www-form-urlencoded"}),
-        ),
-    ];
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/webhook-ingest");
-    std::fs::create_dir_all(&dir)?;
-    let count = samples.len();
-    for (name, method, path, body, headers) in samples {
-        let query = match path {
-            "/v1/track" => "key=pk_local_demo".to_owned(),
-            "/unsubscribe" => format!("t={unsubscribe_token}"),
-            _ => String::new(),
-        };
-        let request = json!({
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "anonymous",
-                "apiId": "abcdefghij",
-                "domainName": "abcdefghij.lambda-url.us-east-1.on.aws",
-                "domainPrefix": "abcdefghij",
-                "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "relance-sample" },
-                "requestId": format!("sample-{name}"),
-                "routeKey": "$default",
-                "stage": "$default",
-                "time": "23/Nov/2026:18:00:00 +0000",
-                "timeEpoch": at().timestamp_millis(),
-            },
-            "body": body,
-            "isBase64Encoded": false,
-        });
-        std::fs::write(dir.join(format!("{name}.json")), serde_json::to_string_pretty(&request)? + "\n")?;
-    }
-    println!("wrote {count} route samples to {}", dir.display());
-    Ok(())
+    routes::write_route_samples()
 }

@@ -1,0 +1,171 @@
+//! The demo `make demo` runs (`relance-demo`): plays a simulated shop against the running
+//! local CRM, through the doors a real shop and a real marketer use, then reports what
+//! Relance did. infra/local/demo.sh owns the processes; the demo attaches to them through
+//! the end-to-end harness ([`LiveShop::attach`]).
+//!
+//! The shop ([`crate::sim`], seeded): a year of customers and orders as signed Shopify and
+//! WooCommerce webhooks and generic-API events; last night's rfm-nightly run; today's
+//! browsing and checkouts, about 70 % abandoned; reminders fired by the dispatcher (it
+//! fast-forwards schedules), some customers clicking and coming back to order; the orders
+//! prepared and shipped; a marketer's campaign put on the bus with `PutEvents`; a week
+//! later, the reactivation's last chance ([`scenario`]). The figures printed and written to
+//! `target/demo/report.html` are read back from the CRM's own records ([`summary`]).
+
+mod figures;
+mod scenario;
+mod summary;
+
+use crate::dispatcher::Report as Dispatched;
+use crate::live::LiveShop;
+use crate::signed::Answer;
+use crate::sim::{Shop, Size};
+use chrono::Duration;
+use serde_json::json;
+use std::io::Write;
+use std::time::Instant;
+
+pub type Error = Box<dyn std::error::Error>;
+
+const SHOPS: &str = include_str!("../../fixtures/shops.demo.json");
+pub const DEFAULT_SEED: u64 = 2026;
+
+/// What the shop's deliveries came to, from webhook-ingest's answers.
+#[derive(Default)]
+struct Ingested {
+    deliveries: usize,
+    published: u64,
+    duplicates: u64,
+    refused: usize,
+}
+
+impl Ingested {
+    /// Counts one answer; a refusal is printed, and fails the demo at the end.
+    fn count(&mut self, what: &str, answer: &Answer) {
+        self.deliveries += 1;
+        if answer.status == 200 {
+            self.published += answer.published();
+            self.duplicates += answer.duplicates();
+        } else {
+            self.refused += 1;
+            println!("\n    {} {what}: {}", answer.status, answer.body["error"].as_str().unwrap_or("?"));
+        }
+    }
+}
+
+struct Demo {
+    live: LiveShop,
+    shop: Shop,
+    seed: u64,
+    ingested: Ingested,
+    dispatched: Dispatched,
+}
+
+/// The whole demo against the `cargo lambda watch` at `lambda_url`, the shop of `seed`.
+pub async fn run(lambda_url: &str, seed: u64) -> Result<(), Error> {
+    let started = Instant::now();
+    step("webhook-ingest answers on its function URL (the first call compiles it)");
+    let live = LiveShop::attach(lambda_url, SHOPS).await;
+    let shop = Shop::generate(seed, Size::default(), live.now);
+    let mut demo = Demo { live, shop, seed, ingested: Ingested::default(), dispatched: Dispatched::default() };
+    println!(
+        "    the shop: {} customers, {} products, {} orders over the past year, {} checkouts today (seed {seed})",
+        demo.shop.customers.len(),
+        demo.shop.products.len(),
+        demo.shop.history.len(),
+        demo.shop.checkouts.len()
+    );
+
+    step("a year of history: sign-ups and orders, as Shopify and WooCommerce webhooks and API calls");
+    demo.history().await;
+    demo.dispatch("profiles built", Duration::zero()).await;
+
+    step("last night: rfm-nightly scores every customer; the reactivation program follows");
+    demo.live.invoke("rfm-nightly", &json!({ "run": "nightly" })).await;
+    demo.dispatch("segments filed, reactivation mails sent", Duration::zero()).await;
+
+    step("today: customers browse, open tickets, sign up and check out; about 70 % abandon");
+    demo.today().await;
+    demo.dispatch("checkouts armed, order confirmations sent", Duration::zero()).await;
+
+    for (step_index, minutes) in [20, 120, 360].into_iter().enumerate() {
+        let step_number = step_index as u32 + 1;
+        step(&format!("{minutes} minutes later: reminder {step_number} (the dispatcher fast-forwards schedules)"));
+        let after = Duration::minutes(minutes + 1);
+        let before = demo.live.mails().await.len();
+        demo.dispatch("reminders due", after).await;
+        let returned = demo.come_back(step_number, before).await?;
+        println!("    {returned} customers clicked their reminder and ordered");
+        demo.dispatch("recovered orders applied, series stopped", after).await;
+    }
+
+    step("today's orders are paid: the warehouse prepares them");
+    demo.ship(false).await;
+    demo.dispatch("preparing mails sent", Duration::hours(7)).await;
+    step("the warehouse ships them");
+    demo.ship(true).await;
+    demo.dispatch("shipped mails sent", Duration::hours(7)).await;
+
+    step("the next day: parcels delivered, the help desk closes today's tickets");
+    demo.deliver_and_close().await;
+    demo.dispatch("delivered mails and satisfaction surveys sent", Duration::days(1)).await;
+
+    step("the new vintage is published through the API: Château Relance millésime 2024");
+    demo.publish_vintage().await;
+    demo.dispatch("buyers of earlier vintages told, at 10:00 their time", Duration::days(1) + Duration::hours(7)).await;
+
+    step("a marketer sends a campaign to a segment with `aws events put-events`");
+    let segment = demo.campaign().await;
+    demo.dispatch(&format!("campaign sent to {segment}"), Duration::hours(7)).await;
+
+    step("a week later: the reactivation's last chance");
+    demo.dispatch("last-chance mails sent", Duration::days(8)).await;
+
+    step("reading the results back from the CRM's records");
+    let summary = demo.summary(started).await?;
+    let ok = summary.check();
+    println!("    wrote {}", summary.path.display());
+    ok
+}
+
+impl Demo {
+    /// Runs everything due `after` the start, and says what it came to.
+    async fn dispatch(&mut self, what: &str, after: Duration) {
+        let clock = Instant::now();
+        let report = self.live.run(after).await;
+        println!(
+            "    dispatcher: {} deliveries, {} schedules fired, {} retried, {} dead-lettered ({:.1} s) — {what}",
+            report.events_delivered,
+            report.schedules_fired,
+            report.retries,
+            report.dead_lettered,
+            clock.elapsed().as_secs_f64()
+        );
+        self.dispatched.events_delivered += report.events_delivered;
+        self.dispatched.schedules_fired += report.schedules_fired;
+        self.dispatched.retries += report.retries;
+        self.dispatched.dead_lettered += report.dead_lettered;
+    }
+}
+
+fn step(what: &str) {
+    println!("==> {what}");
+}
+
+/// A counter redrawn in place on a terminal; in a log, a line every 50 and at the end.
+fn progress(done: usize, total: usize, what: &str) {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        print!("\r    {done}/{total} {what}");
+        let _ = std::io::stdout().flush();
+    } else if done.is_multiple_of(50) || done == total {
+        println!("    {done}/{total} {what}");
+    }
+}
+
+/// Ends a counter [`progress`] drew in place.
+fn end_progress() {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        println!();
+    }
+}

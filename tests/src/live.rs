@@ -1,0 +1,119 @@
+//! The end-to-end harness: the local stack with the test shop's programs tuned, every
+//! function served by `cargo lambda watch`, the dispatcher in front of them, and what a test
+//! asks of it — post as the shop (`live/post.rs`), run the clock forward, read the mail a
+//! customer got and what the CRM stored (`live/read.rs`). zero-to-production's `spawn_app`
+//! is the model.
+//!
+//! A helper that cannot reach the stack panics: neither a test nor the demo can go on
+//! without it, and the panic names the call that failed.
+
+mod post;
+mod read;
+
+pub use post::API_BATCH;
+
+use crate::dispatcher::{Dispatcher, Report};
+use crate::invoke::{Invoker, WatchInvoker};
+use crate::mailbox::{StoredMail, sent_mails};
+use crate::signed::{ShopKeys, SignedClient};
+use crate::stack::LocalStack;
+use crate::watch::{LambdaWatch, function_url, poll_until_ok};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use relance::aws::DynamoProfileStore;
+use relance::ids::ShopId;
+use serde_json::Value;
+use std::sync::Arc;
+
+const SHOPS: &str = include_str!("../fixtures/shops.local.json");
+
+pub struct LiveShop {
+    pub stack: LocalStack,
+    /// The functions' server when the harness started it, stopped when dropped; `None`
+    /// when attached to one the caller runs (`make demo`'s).
+    _watch: Option<LambdaWatch>,
+    lambda_url: String,
+    pub dispatcher: Dispatcher,
+    pub invoker: Arc<WatchInvoker>,
+    /// Signs as the shop, with the secrets of the shops document the functions were given.
+    pub client: SignedClient,
+    pub shop: ShopId,
+    store: DynamoProfileStore,
+    /// When the shop started: [`LiveShop::run`] counts from it.
+    pub now: DateTime<Utc>,
+}
+
+impl LiveShop {
+    /// The local test shop (`tests/fixtures/shops.local.json`) with `programs` as its
+    /// programs section, and everything serving.
+    pub async fn start(programs: Value) -> Self {
+        let mut shops: Value = serde_json::from_str(SHOPS).expect("the test shops document");
+        shops["shops"][0]["programs"] = programs;
+        let stack = LocalStack::connect().await.expect("the local stack (make up)");
+        // Functions read the shops secret at cold start: it is in place before they start.
+        stack.put_shops(&shops.to_string()).await.expect("the shops secret");
+        let mut watch = LambdaWatch::start(&stack.dir().join("stack.env")).expect("cargo lambda watch");
+        watch.wait_until_serving("webhook-ingest", "/health").await.expect("webhook-ingest serving");
+        let url = watch.url.clone();
+        Self::serving(stack, Some(watch), url, &shops, Utc::now().trunc_subsecs(0))
+    }
+
+    /// The shop of `shops` (a shops document) on the `cargo lambda watch` the caller runs at
+    /// `lambda_url`, which must not have served a request yet (its functions would hold the
+    /// previous shops document).
+    pub async fn attach(lambda_url: &str, shops: &str) -> Self {
+        let document: Value = serde_json::from_str(shops).expect("a shops document");
+        let stack = LocalStack::connect().await.expect("the local stack (make up)");
+        stack.put_shops(shops).await.expect("the shops secret");
+        // The shop's clock starts before the first call, which may wait for a build.
+        let now = Utc::now().trunc_subsecs(0);
+        let health = function_url(lambda_url, "webhook-ingest", "/health");
+        assert!(poll_until_ok(&health, || false).await, "{health} did not answer");
+        Self::serving(stack, None, lambda_url.to_owned(), &document, now)
+    }
+
+    fn serving(
+        stack: LocalStack,
+        watch: Option<LambdaWatch>,
+        lambda_url: String,
+        shops: &Value,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let keys = ShopKeys::from_document(shops).expect("the shop's keys");
+        let shop = ShopId::parse(&keys.shop).expect("the shop's id");
+        let client = SignedClient::new(function_url(&lambda_url, "webhook-ingest", ""), keys);
+        let invoker = Arc::new(WatchInvoker::new(&lambda_url));
+        let dispatcher = Dispatcher::new(stack.sqs(), stack.scheduler(), invoker.clone(), stack.targets.clone());
+        let store = DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").expect("the table"));
+        Self { stack, _watch: watch, lambda_url, dispatcher, invoker, client, shop, store, now }
+    }
+
+    /// The function URL of `function` (cargo lambda's `/lambda-url/<name>` prefix).
+    pub fn function_url(&self, function: &str, path: &str) -> String {
+        function_url(&self.lambda_url, function, path)
+    }
+
+    /// Lets every rule, queue and schedule due `after` from the start run to quiescence.
+    pub async fn run(&self, after: Duration) -> Report {
+        self.dispatcher.run_until_idle(self.now + after).await.expect("the dispatcher")
+    }
+
+    /// Invokes `function` as Lambda's `Invoke` API would; returns its response.
+    pub async fn invoke(&self, function: &str, payload: &Value) -> Value {
+        self.invoker.invoke(function, payload).await.unwrap_or_else(|e| panic!("{function}: {e}"))
+    }
+
+    /// Every mail the SES emulator holds, oldest first.
+    pub async fn mails(&self) -> Vec<StoredMail> {
+        sent_mails(self.emulator_url()).await.expect("the SES emulator's store")
+    }
+
+    /// Every mail the SES emulator holds for `email`.
+    pub async fn mails_to(&self, email: &str) -> Vec<StoredMail> {
+        self.mails().await.into_iter().filter(|m| m.destination.to == [email.to_owned()]).collect()
+    }
+
+    /// The SES emulator, whose web viewer shows the mails while the stack runs.
+    pub fn emulator_url(&self) -> &str {
+        self.stack.var("RELANCE_SES_EMULATOR_URL").expect("the SES emulator")
+    }
+}
