@@ -58,13 +58,6 @@ impl Reject {
     /// A 400 whose reason is the whole cause chain (`reason: cause: cause…`), so the sender
     /// learns precisely which field was wrong.
     pub fn invalid(error: &dyn std::error::Error) -> Self {
-        let mut text = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        Reject::BadRequest(text)
+        Reject::BadRequest(relance::failure::chain(error))
     }
 }
