@@ -626,6 +626,10 @@ def main() -> int:
         "RELANCE_MOTO_URL": local.moto_url,
         "RELANCE_SES_EMULATOR_URL": local.ses_url,
         "RELANCE_STACK": STACK,
+        # The functions' AWS call timeouts (relance::config::Budget), loosened: moto answers
+        # one request at a time on 2 cores, far slower than AWS under a test's load.
+        "RELANCE_AWS_ATTEMPT_TIMEOUT_MS": "15000",
+        "RELANCE_AWS_OPERATION_TIMEOUT_MS": "60000",
     }
     fenv = function_environment(st)
     for key in sorted(fenv):

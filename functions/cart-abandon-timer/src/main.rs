@@ -5,18 +5,22 @@ use cart_abandon_timer::{Deps, handle};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use relance::aws::ScheduleTarget;
 use relance::aws::bootstrap::{Bootstrap, check_programs};
-use relance::config::{ConfigError, Deployment, EnvReader};
+use relance::config::{Budget, ConfigError, Deployment, EnvReader};
 use std::sync::Arc;
 
 struct Config {
+    budget: Budget,
     deployment: Deployment,
     target: ScheduleTarget,
 }
 
 impl Config {
     fn from_env() -> Result<Self, ConfigError> {
-        EnvReader::from_process()
-            .read(|env| Config { deployment: Deployment::read(env), target: ScheduleTarget::from_env(env) })
+        EnvReader::from_process().read(|env| Config {
+            budget: Budget::read(env, Budget::WORKER),
+            deployment: Deployment::read(env),
+            target: ScheduleTarget::from_env(env),
+        })
     }
 }
 
@@ -25,8 +29,8 @@ async fn main() -> Result<(), Error> {
     relance::telemetry::init();
     let config = Config::from_env()?;
     check_programs()?;
-    let Config { deployment, target } = config;
-    let base = Bootstrap::load(&deployment.table, Some(&deployment.shops_secret)).await?;
+    let Config { budget, deployment, target } = config;
+    let base = Bootstrap::load(&deployment.table, Some(&deployment.shops_secret), budget).await?;
     let deps = Arc::new(Deps {
         store: base.store.clone(),
         affinities: base.store.clone(),

@@ -2,15 +2,16 @@
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use relance::aws::bootstrap::Bootstrap;
-use relance::config::{Deployment, EnvReader};
+use relance::config::{Budget, Deployment, EnvReader};
 use rfm_nightly::{Deps, handle};
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     relance::telemetry::init();
-    let config = EnvReader::from_process().read(Deployment::read)?;
-    let base = Bootstrap::load(&config.table, Some(&config.shops_secret)).await?;
+    let (config, budget) =
+        EnvReader::from_process().read(|env| (Deployment::read(env), Budget::read(env, Budget::NIGHTLY)))?;
+    let base = Bootstrap::load(&config.table, Some(&config.shops_secret), budget).await?;
     let deps = Arc::new(Deps {
         segments: base.store.clone(),
         affinities: base.store.clone(),

@@ -97,6 +97,8 @@ pub async fn handle(
     deps: &Deps,
 ) -> Result<Handled, HandleError> {
     let deadline = event.context.deadline;
+    // Lambda's retries of an event keep its request id: the random part tells them apart.
+    let attempt = format!("{}/{:016x}", event.context.request_id, fastrand::u64(..));
     let envelope = event.payload;
     let mailing = Mailing {
         store: deps.store.as_ref(),
@@ -105,6 +107,7 @@ pub async fn handle(
         scheduler: deps.scheduler.as_ref(),
         shops: deps.shops.as_ref(),
         public_url: &deps.public_url,
+        attempt: &attempt,
     };
     if envelope.detail_type == CAMPAIGN_REQUESTED {
         let campaign: Campaign = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;

@@ -5,11 +5,12 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use relance::aws::bootstrap::{Bootstrap, check_programs};
 use relance::aws::{ScheduleTarget, SesMailer};
-use relance::config::{ConfigError, Deployment, EnvReader, vars};
+use relance::config::{Budget, ConfigError, Deployment, EnvReader, vars};
 use send_mail::{Deps, handle};
 use std::sync::Arc;
 
 struct Config {
+    budget: Budget,
     deployment: Deployment,
     sender: String,
     configuration_set: String,
@@ -22,6 +23,7 @@ struct Config {
 impl Config {
     fn from_env() -> Result<Self, ConfigError> {
         EnvReader::from_process().read(|env| Config {
+            budget: Budget::read(env, Budget::WORKER),
             deployment: Deployment::read(env),
             sender: env.required(vars::SENDER),
             configuration_set: env.required(vars::CONFIGURATION_SET),
@@ -37,7 +39,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     check_programs()?;
     let deployment = &config.deployment;
-    let base = Bootstrap::load(&deployment.table, Some(&deployment.shops_secret)).await?;
+    let base = Bootstrap::load(&deployment.table, Some(&deployment.shops_secret), config.budget).await?;
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&base.sdk), config.sender, config.configuration_set);
     let deps = Arc::new(Deps {
         store: base.store.clone(),

@@ -6,7 +6,7 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Error, Request};
 use relance::aws::bootstrap::Bootstrap;
 use relance::aws::{DynamoLedger, SqsParkingLot};
-use relance::config::{ConfigError, Deployment, EnvReader, vars};
+use relance::config::{Budget, ConfigError, Deployment, EnvReader, vars};
 use serde_json::Value;
 use std::sync::Arc;
 use webhook_ingest::{Deps, handle, limiter::RateLimiter, redrive::redrive};
@@ -15,6 +15,7 @@ use webhook_ingest::{Deps, handle, limiter::RateLimiter, redrive::redrive};
 const TRACK_PER_MINUTE: u32 = 120;
 
 struct Config {
+    budget: Budget,
     deployment: Deployment,
     parking_queue_url: String,
 }
@@ -22,6 +23,7 @@ struct Config {
 impl Config {
     fn from_env() -> Result<Self, ConfigError> {
         EnvReader::from_process().read(|env| Config {
+            budget: Budget::read(env, Budget::WEBHOOK),
             deployment: Deployment::read(env),
             parking_queue_url: env.required(vars::PARKING_QUEUE_URL),
         })
@@ -32,8 +34,8 @@ impl Config {
 async fn main() -> Result<(), Error> {
     relance::telemetry::init();
     let config = Config::from_env()?;
-    let Config { deployment, parking_queue_url } = config;
-    let base = Bootstrap::load(&deployment.table, Some(&deployment.shops_secret)).await?;
+    let Config { budget, deployment, parking_queue_url } = config;
+    let base = Bootstrap::load(&deployment.table, Some(&deployment.shops_secret), budget).await?;
     let deps = Arc::new(Deps {
         shops: base.shops.clone(),
         ledger: Arc::new(DynamoLedger::new(aws_sdk_dynamodb::Client::new(&base.sdk), &deployment.table)),

@@ -6,6 +6,7 @@
 use super::{
     DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler, LoadShopsError, ScheduleTarget, load_shops,
 };
+use crate::config::Budget;
 use crate::ports::SystemClock;
 use crate::programs::definition::DefinitionError;
 use crate::shops::Shops;
@@ -30,10 +31,11 @@ pub enum BootstrapError {
 }
 
 impl Bootstrap {
-    /// Loads the SDK configuration, then the shops document from `shops_secret` (`None`: a
-    /// function that reads no shop's settings, such as profile-update).
-    pub async fn load(table: &str, shops_secret: Option<&str>) -> Result<Self, BootstrapError> {
-        let sdk = super::load_sdk_config().await;
+    /// Loads the SDK configuration with the function's timeouts, then the shops document
+    /// from `shops_secret` (`None`: a function that reads no shop's settings, such as
+    /// profile-update).
+    pub async fn load(table: &str, shops_secret: Option<&str>, budget: Budget) -> Result<Self, BootstrapError> {
+        let sdk = super::load_sdk_config(budget).await;
         let shops = match shops_secret {
             Some(secret) => load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), secret).await?,
             None => Shops::default(),

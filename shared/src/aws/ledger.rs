@@ -1,8 +1,13 @@
 //! The delivery ledger on DynamoDB: one small item per delivery, expiring after a week.
 //!
 //! `pk = SHOP#<shop>#DELIVERY#<event id>`, `sk = DELIVERY`, `state` pending|done,
-//! `claimed_at` (epoch seconds), `expires_at` (TTL). A claim is a conditional put, so two
-//! concurrent deliveries of one event cannot both be `Fresh`.
+//! `claimed_at` (epoch seconds), `owner`, `expires_at` (TTL). A claim is a conditional
+//! put, so two concurrent deliveries of one event cannot both be `Fresh`.
+//!
+//! `owner` names the execution environment that claimed: Lambda runs one invocation at a
+//! time in it, so a pending claim of our own is this request's (its put was applied, its
+//! answer lost, and the SDK's retry found the item) or an earlier request's that answered
+//! 5xx without releasing it. Either way it is ours to publish, not "in flight elsewhere".
 
 use super::boxed;
 use crate::ids::{EventId, ShopId};
@@ -25,11 +30,15 @@ const STALE_AFTER: Duration = Duration::seconds(60);
 pub struct DynamoLedger {
     client: Client,
     table: String,
+    owner: String,
 }
 
 impl DynamoLedger {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        use std::hash::{BuildHasher, Hasher};
+        // A random 64 bits per cold start: std's hasher keys are drawn from the OS.
+        let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        Self { client, table: table.into(), owner: format!("{}-{random:016x}", std::process::id()) }
     }
 
     fn key(shop: &ShopId, event: &EventId) -> [(String, AttributeValue); 2] {
@@ -56,6 +65,7 @@ impl DeliveryLedger for DynamoLedger {
             .item(sk.0, sk.1)
             .item("state", AttributeValue::S("pending".to_owned()))
             .item("claimed_at", epoch(now))
+            .item("owner", AttributeValue::S(self.owner.clone()))
             .item("expires_at", epoch(now + KEEP_FOR))
             .condition_expression("attribute_not_exists(pk) OR (#state = :pending AND claimed_at < :stale)")
             .expression_attribute_names("#state", "state")
@@ -68,12 +78,14 @@ impl DeliveryLedger for DynamoLedger {
             Ok(_) => Ok(Claim::Fresh),
             Err(err) => match err.into_service_error() {
                 PutItemError::ConditionalCheckFailedException(failed) => {
-                    let done = failed
-                        .item
-                        .as_ref()
-                        .and_then(|item| item.get("state"))
-                        .is_some_and(|state| state.as_s().is_ok_and(|s| s == "done"));
-                    Ok(if done { Claim::Duplicate } else { Claim::InFlight })
+                    let text = |name: &str| {
+                        failed.item.as_ref().and_then(|item| item.get(name)).and_then(|v| v.as_s().ok()).cloned()
+                    };
+                    Ok(match (text("state").as_deref(), text("owner")) {
+                        (Some("done"), _) => Claim::Duplicate,
+                        (_, Some(owner)) if owner == self.owner => Claim::Fresh,
+                        _ => Claim::InFlight,
+                    })
                 }
                 other => Err(LedgerError::Backend(boxed(other))),
             },

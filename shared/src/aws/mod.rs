@@ -13,6 +13,8 @@ mod scheduler;
 mod secrets;
 mod ses;
 
+use crate::config::Budget;
+
 pub use dynamo::{DynamoProfileStore, SUMMARY_ATTRIBUTE, profile_item, segment_pk, summary_key};
 pub use eventbridge::EventBridgePublisher;
 pub use ledger::DynamoLedger;
@@ -22,9 +24,15 @@ pub use secrets::{LoadShopsError, load_shops};
 pub use ses::SesMailer;
 
 /// The SDK configuration, loaded once per cold start and shared by every client built
-/// from it (each client holds a connection pool; building one per event wastes the pool).
-pub async fn load_sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+/// from it (each client holds a connection pool; building one per event wastes the pool),
+/// with the function's [`Budget`] as its timeouts.
+pub async fn load_sdk_config(budget: Budget) -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(budget.connect)
+        .operation_attempt_timeout(budget.attempt)
+        .operation_timeout(budget.operation)
+        .build();
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts).load().await
 }
 
 /// Keeps an SDK error whole as the `source` of a domain error.

@@ -3,15 +3,19 @@
 //! SPECS: Amazon SES — `SendEmail` with Simple content accepts custom `Headers`, which is
 //! where List-Unsubscribe goes; every send names the configuration set so that delivery,
 //! bounce, complaint, open and click events flow back to EventBridge. The SDK's standard
-//! retry mode already backs off and retries SES throttling; what still fails surfaces as
-//! [`MailerError::Throttled`] so the caller defers instead of dropping.
+//! `SendEmail` has no idempotency token, so the client must not retry a send on its own:
+//! an attempt that timed out may have been accepted, and the SDK's retry would mail the
+//! customer twice. [`SesMailer::new`] turns the SDK's retries off for this client; an
+//! error SES answered is [`MailerError::Throttled`], `Rejected` or `Backend` (not sent,
+//! retried by send-mail's caller), and no answer is [`MailerError::Unknown`], which
+//! send-mail settles by the mail's kind.
 
 use super::boxed;
 use crate::mail::{MailKind, Mailbox, OutgoingMail, SentMail, encode_display_name};
 use crate::ports::{Mailer, MailerError};
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
-use aws_sdk_sesv2::error::ProvideErrorMetadata;
+use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader, MessageTag};
 
@@ -22,8 +26,14 @@ pub struct SesMailer {
 }
 
 impl SesMailer {
+    /// `client` as configured (endpoint, timeouts), with the SDK's retries turned off.
     pub fn new(client: Client, sender: impl Into<String>, configuration_set: impl Into<String>) -> Self {
-        Self { client, sender: sender.into(), configuration_set: configuration_set.into() }
+        let once = client.config().to_builder().retry_config(aws_sdk_sesv2::config::retry::RetryConfig::disabled());
+        Self {
+            client: Client::from_conf(once.build()),
+            sender: sender.into(),
+            configuration_set: configuration_set.into(),
+        }
     }
 }
 
@@ -83,7 +93,13 @@ impl Mailer for SesMailer {
             .set_email_tags(Some(tags))
             .send()
             .await
-            .map_err(|e| classify(e.into_service_error()))?;
+            .map_err(|e| match e {
+                SdkError::ServiceError(_) => classify(e.into_service_error()),
+                // Never sent: the request could not be built.
+                SdkError::ConstructionFailure(_) => MailerError::Backend(boxed(e)),
+                // Sent, or maybe sent: no answer came back.
+                other => MailerError::Unknown(boxed(other)),
+            })?;
         let message_id = output.message_id.unwrap_or_default();
         tracing::info!(message_id, "mail sent");
         Ok(SentMail { message_id })

@@ -18,14 +18,19 @@ pub enum MailerError {
     /// The provider will not send this mail as it is (unverified sender, paused account…).
     #[error("mail provider rejected the message")]
     Rejected(#[source] BackendError),
+    /// The provider answered with an error: the mail was not sent.
     #[error("mail provider unavailable")]
     Backend(#[source] BackendError),
+    /// No answer (a timeout, a connection closed after the request went out): the provider
+    /// may have sent the mail. Sending again may send it twice; send-mail's policy decides.
+    #[error("mail provider's answer was lost: the mail may have been sent")]
+    Unknown(#[source] BackendError),
 }
 
 impl Classify for MailerError {
     fn retry(&self) -> Retry {
         match self {
-            MailerError::Throttled(_) | MailerError::Backend(_) => Retry::Transient,
+            MailerError::Throttled(_) | MailerError::Backend(_) | MailerError::Unknown(_) => Retry::Transient,
             MailerError::Rejected(_) => Retry::Permanent,
         }
     }

@@ -206,8 +206,16 @@ pub struct MessageRecord {
     /// When send-mail took this mail on: a claim, so a retried request never sends twice.
     #[serde(default)]
     pub claimed_at: Option<DateTime<Utc>>,
+    /// The attempt that claimed it (an invocation's own id): its claim, found taken after a
+    /// lost answer, is still its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<String>,
     #[serde(default)]
     pub sent_at: Option<DateTime<Utc>>,
+    /// SES may have sent it, but no answer said so (a lost answer, or a claim never
+    /// recorded): a marketing mail is then not sent again. Counted in the results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub provider_id: Option<String>,
     /// Signal → first time it was reported.
@@ -231,6 +239,8 @@ impl MessageRecord {
         join_min_of(&mut self.subject, theirs.subject);
         join_min(&mut self.claimed_at, theirs.claimed_at);
         join_min(&mut self.sent_at, theirs.sent_at);
+        join_min_of(&mut self.attempt, theirs.attempt);
+        join_min(&mut self.unconfirmed_at, theirs.unconfirmed_at);
         join_min_of(&mut self.provider_id, theirs.provider_id);
         for (signal, at) in theirs.signals {
             join_min_entry(&mut self.signals, &signal, at);

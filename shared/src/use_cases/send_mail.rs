@@ -8,10 +8,15 @@
 //!    back through the timer), or go.
 //! 3. Render ([`crate::templates`]) from the profile, its checkout or order record and the
 //!    shop's settings; marketing mail gets a signed one-click unsubscribe link (RFC 8058).
-//! 4. Claim the message (a conditional create), send, then record it. A send that fails
-//!    gives the claim back, so the retry sends; a crash after SES accepted and before the
-//!    record leaves the claim, and the retry does not send: from the customer's view a mail
-//!    comes once or, in that rare window, not at all — never twice.
+//! 4. Claim the message (a conditional create naming this attempt), send, then record it.
+//!    A claim whose answer was lost is recognised as ours when the SDK's retry finds it
+//!    taken. A send SES refused gives the claim back, so the retry sends.
+//!
+//! Where exactly once cannot hold — SES's answer was lost (it may have sent), or an
+//! earlier attempt claimed the mail and never recorded it (it crashed, or its writes
+//! failed) — the mail's kind decides: a marketing mail goes **at most once** (not resent;
+//! the message is marked unconfirmed, which the results count), a transactional mail
+//! (an order's confirmation) **at least once** (sent again).
 
 use super::lookup::find_profile;
 use super::update_profile::{ApplyError, SentRecord, apply_sent_mail};
@@ -41,6 +46,9 @@ pub struct Mailing<'a> {
     pub shops: &'a Shops,
     /// webhook-ingest's public base URL: unsubscribe links point there.
     pub public_url: &'a str,
+    /// This invocation's own id, stamped on its claims: a claim whose answer was lost is
+    /// then told from another attempt's.
+    pub attempt: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +58,12 @@ pub enum Sent {
     },
     /// Sent before (a redelivered or repeated request).
     Duplicate,
-    /// An earlier attempt claimed it and may have sent it: not sent again.
+    /// Another attempt claimed it: it is sending it, or sent it.
     Claimed,
+    /// SES may have sent it and the answer was lost, or an attempt claimed it and never
+    /// recorded it: a marketing mail is not sent again (at most once), and the message is
+    /// marked unconfirmed.
+    Unconfirmed,
     Skipped(SkipReason),
     /// The program's subject is over (the checkout was completed or emptied meanwhile).
     Stopped(&'static str),
@@ -117,15 +129,28 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         };
     };
     let key = RecordKey::Message(request.message_key.clone());
-    if let Some(Record::Message(message)) =
-        m.store.load_record(&request.shop, &profile.id, &key).await?.map(|v| v.value)
-    {
+    let mut taken = None;
+    if let Some(stored) = m.store.load_record(&request.shop, &profile.id, &key).await? {
+        let Record::Message(message) = &stored.value else {
+            return Err(StoreError::Corrupt {
+                entity: "message record",
+                source: "another record kind under its key".into(),
+            }
+            .into());
+        };
         if message.sent_at.is_some() {
             return Ok(Sent::Duplicate);
         }
+        if message.unconfirmed_at.is_some() && request.kind == MailKind::Marketing {
+            return Ok(Sent::Unconfirmed);
+        }
         if message.claimed_at.is_some() {
-            tracing::warn!(shop = %request.shop, key = %request.message_key, "claimed by an earlier attempt; not resent");
-            return Ok(Sent::Claimed);
+            // Claimed and never recorded: that attempt crashed, or could not write.
+            tracing::warn!(shop = %request.shop, key = %request.message_key, kind = ?request.kind, "claimed by an earlier attempt, never recorded");
+            if request.kind == MailKind::Marketing {
+                return unconfirmed(m, request, &profile, message.clone(), now).await;
+            }
+            taken = Some(stored.version);
         }
     }
     let checkout = match &request.checkout {
@@ -196,19 +221,29 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         kind: Some(request.kind),
         subject: Some(mail.subject.as_str().to_owned()),
         claimed_at: Some(now),
+        attempt: Some(m.attempt.to_owned()),
         ..MessageRecord::default()
     };
-    match m.store.save_record(&request.shop, &profile.id, &Record::Message(claim.clone()), Version::NEW).await {
+    // A transactional mail an earlier attempt left claimed is taken over (at least once).
+    let expected = taken.unwrap_or(Version::NEW);
+    match m.store.save_record(&request.shop, &profile.id, &Record::Message(claim.clone()), expected).await {
         Ok(_) => {}
+        Err(StoreError::Conflict { .. }) if ours(m, request, &profile).await? => {}
         // Another attempt got there between our read and this claim.
         Err(StoreError::Conflict { .. }) => return Ok(Sent::Claimed),
         Err(other) => return Err(other.into()),
     }
     let sent = match m.mailer.send(&mail).await {
         Ok(sent) => sent,
+        Err(MailerError::Unknown(source)) if request.kind == MailKind::Marketing => {
+            let error = crate::failure::chain(source.as_ref());
+            tracing::warn!(shop = %request.shop, key = %request.message_key, %error, "SES's answer was lost; a marketing mail is not resent");
+            return unconfirmed(m, request, &profile, claim, now).await;
+        }
         Err(error) => {
-            // Not sent: give the claim back so the retry sends.
-            m.store.delete_record(&request.shop, &profile.id, &key).await?;
+            // Not sent (or, for a transactional mail, maybe sent): give the claim back so
+            // the retry sends.
+            retried(|| m.store.delete_record(&request.shop, &profile.id, &key)).await?;
             return Err(error.into());
         }
     };
@@ -217,7 +252,14 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         && crate::programs::program(crate::programs::reactivation::PROGRAM)
             .is_some_and(|p| p.is_last_mail(request.step));
     let sent_record = SentRecord { message: record, kind: request.kind, at: now, last_chance };
-    apply_sent_mail(m.store, m.publisher, &request.shop, &profile.id, sent_record).await?;
+    // Sent: the record is what keeps it from being sent again, so its write is retried here
+    // before the invocation gives up (a retry of the whole request finds the claim unrecorded).
+    if let Err(error) =
+        retried(|| apply_sent_mail(m.store, m.publisher, &request.shop, &profile.id, sent_record.clone())).await
+    {
+        tracing::error!(shop = %request.shop, key = %request.message_key, message_id = %sent.message_id, "mail sent but not recorded");
+        return Err(error.into());
+    }
     tracing::info!(
         shop = %request.shop,
         profile = %profile.id,
@@ -227,6 +269,51 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         "mail sent"
     );
     Ok(Sent::Sent { provider_id: sent.message_id })
+}
+
+/// How many times send-mail writes what follows a send before giving up (each write has
+/// the SDK's own retries inside).
+const WRITE_ATTEMPTS: usize = 3;
+
+/// `write`, again while it fails transiently, up to [`WRITE_ATTEMPTS`] times.
+async fn retried<T, E: Classify, F: std::future::Future<Output = Result<T, E>>>(
+    mut write: impl FnMut() -> F,
+) -> Result<T, E> {
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(error) if error.retry() == Retry::Transient && attempt < WRITE_ATTEMPTS => attempt += 1,
+            done => return done,
+        }
+    }
+}
+
+/// Whether the claim a conditional create found is this attempt's own (the create was
+/// applied and its answer lost; the SDK's retry then found the item).
+async fn ours(m: &Mailing<'_>, request: &MailRequest, profile: &Profile) -> Result<bool, StoreError> {
+    let key = RecordKey::Message(request.message_key.clone());
+    Ok(match m.store.load_record(&request.shop, &profile.id, &key).await?.map(|v| v.value) {
+        Some(Record::Message(message)) => message.sent_at.is_none() && message.attempt.as_deref() == Some(m.attempt),
+        _ => false,
+    })
+}
+
+/// Marks a marketing mail that may have gone as unconfirmed: it is not sent again.
+async fn unconfirmed(
+    m: &Mailing<'_>,
+    request: &MailRequest,
+    profile: &Profile,
+    message: MessageRecord,
+    now: DateTime<Utc>,
+) -> Result<Sent, SendError> {
+    let marked = Record::Message(MessageRecord { unconfirmed_at: Some(now), ..message });
+    let key = marked.key();
+    retried(|| async {
+        let version = m.store.load_record(&request.shop, &profile.id, &key).await?.map_or(Version::NEW, |v| v.version);
+        m.store.save_record(&request.shop, &profile.id, &marked, version).await
+    })
+    .await?;
+    Ok(Sent::Unconfirmed)
 }
 
 /// Brings the request back through the timer at `until`.
@@ -402,6 +489,7 @@ impl<M: Mailer> Fakes<M> {
             scheduler: &self.scheduler,
             shops: &self.shops,
             public_url: "https://hooks.demo.example/",
+            attempt: "attempt-1",
         }
     }
 }

@@ -16,9 +16,68 @@ pub struct MemoryProfileStore {
     identities: Mutex<HashMap<(ShopId, String), ProfileId>>,
     records: Mutex<BTreeMap<(ShopId, ProfileId, RecordKey), Versioned<Record>>>,
     pub(in crate::ports) summaries: Mutex<HashMap<ShopId, Summary>>,
+    faults: Mutex<RecordFaults>,
+}
+
+/// What a test asks of the next record writes (`save_record`, `delete_record`), as
+/// DynamoDB and the SDK give them.
+#[derive(Default)]
+struct RecordFaults {
+    /// Writes let through before `refuse` starts.
+    skip: u32,
+    /// Refused (a throttle that outlasted the SDK's retries): nothing written.
+    refuse: u32,
+    /// Applied, then the answer lost: the SDK's retry of the same write gets the answer,
+    /// which for a conditional write is a conflict with itself.
+    lose_answer: u32,
+}
+
+fn take(counter: &mut u32) -> bool {
+    let due = *counter > 0;
+    *counter = counter.saturating_sub(1);
+    due
 }
 
 impl MemoryProfileStore {
+    /// After `after` record writes, the next `n` fail with a backend error, writing nothing.
+    pub fn refuse_record_writes(&self, after: u32, n: u32) {
+        let mut faults = lock(&self.faults);
+        (faults.skip, faults.refuse) = (after, n);
+    }
+
+    /// The next `n` record writes are applied and their answer lost: the caller gets what
+    /// the SDK's retry would (a conditional create: a conflict).
+    pub fn lose_record_answers(&self, n: u32) {
+        lock(&self.faults).lose_answer = n;
+    }
+
+    fn refused(&self) -> Result<(), StoreError> {
+        let mut faults = lock(&self.faults);
+        if take(&mut faults.skip) {
+            return Ok(());
+        }
+        match take(&mut faults.refuse) {
+            true => Err(StoreError::Backend("injected: ProvisionedThroughputExceededException".into())),
+            false => Ok(()),
+        }
+    }
+
+    fn write_record(
+        &self,
+        key: (ShopId, ProfileId, RecordKey),
+        record: &Record,
+        expected: Version,
+    ) -> Result<Version, StoreError> {
+        let mut records = lock(&self.records);
+        let current = records.get(&key).map_or(Version::NEW, |v| v.version);
+        if current != expected {
+            return Err(StoreError::Conflict { expected });
+        }
+        let version = expected.next();
+        records.insert(key, Versioned { value: record.clone(), version });
+        Ok(version)
+    }
+
     /// Every stored profile of a shop.
     pub fn profiles(&self, shop: &ShopId) -> Vec<Profile> {
         let mut profiles: Vec<Profile> =
@@ -101,15 +160,13 @@ impl ProfileStore for MemoryProfileStore {
         record: &Record,
         expected: Version,
     ) -> Result<Version, StoreError> {
-        let mut records = lock(&self.records);
+        self.refused()?;
         let key = (shop.clone(), profile.clone(), record.key());
-        let current = records.get(&key).map_or(Version::NEW, |v| v.version);
-        if current != expected {
-            return Err(StoreError::Conflict { expected });
+        let written = self.write_record(key.clone(), record, expected)?;
+        if take(&mut lock(&self.faults).lose_answer) {
+            return self.write_record(key, record, expected);
         }
-        let version = expected.next();
-        records.insert(key, Versioned { value: record.clone(), version });
-        Ok(version)
+        Ok(written)
     }
 
     async fn records(&self, shop: &ShopId, profile: &ProfileId) -> Result<Vec<Record>, StoreError> {
@@ -124,6 +181,7 @@ impl ProfileStore for MemoryProfileStore {
     }
 
     async fn delete_record(&self, shop: &ShopId, profile: &ProfileId, key: &RecordKey) -> Result<(), StoreError> {
+        self.refused()?;
         lock(&self.records).remove(&(shop.clone(), profile.clone(), key.clone()));
         Ok(())
     }

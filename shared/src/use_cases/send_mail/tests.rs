@@ -65,6 +65,8 @@ impl std::ops::Deref for World {
 struct Flaky {
     inner: RecordingMailer,
     throttled: AtomicU32,
+    /// Sends, then loses SES's answer (a timeout after SES accepted).
+    lost: AtomicU32,
 }
 
 #[async_trait::async_trait]
@@ -74,7 +76,12 @@ impl Mailer for Flaky {
             self.throttled.fetch_sub(1, Ordering::SeqCst);
             return Err(MailerError::Throttled("Maximum sending rate exceeded".into()));
         }
-        self.inner.send(mail).await
+        let sent = self.inner.send(mail).await?;
+        if self.lost.load(Ordering::SeqCst) > 0 {
+            self.lost.fetch_sub(1, Ordering::SeqCst);
+            return Err(MailerError::Unknown("injected: operation attempt timed out".into()));
+        }
+        Ok(sent)
     }
 }
 
@@ -267,16 +274,121 @@ async fn a_throttled_send_gives_its_claim_back_and_the_retry_sends_once() {
     assert_eq!(w.sent().len(), 1);
 }
 
+/// The message record of `request` as stored.
+async fn message(w: &World, profile: &Profile, request: &MailRequest) -> MessageRecord {
+    let key = RecordKey::Message(request.message_key.clone());
+    match w.store.load_record(&shop(), &profile.id, &key).await.unwrap().map(|v| v.value) {
+        Some(Record::Message(message)) => message,
+        other => panic!("no message record: {other:?}"),
+    }
+}
+
+/// What an attempt that claimed and then crashed (or could not write) leaves.
+async fn leave_claim(w: &World, profile: &Profile, request: &MailRequest) {
+    let claim = MessageRecord {
+        key: request.message_key.clone(),
+        claimed_at: Some(noon()),
+        attempt: Some("an-attempt-that-crashed".into()),
+        ..MessageRecord::default()
+    };
+    w.store.save_record(&shop(), &profile.id, &Record::Message(claim), Version::NEW).await.unwrap();
+}
+
 #[tokio::test]
-async fn a_claim_left_by_a_crash_is_never_sent_again() {
+async fn a_marketing_claim_left_by_a_crash_is_never_sent_again_and_is_marked_unconfirmed() {
     let w = World::new(true).await;
     let profile = w.profile().await;
     let request = reminder(&profile, 1);
-    let claim =
-        MessageRecord { key: request.message_key.clone(), claimed_at: Some(noon()), ..MessageRecord::default() };
-    w.store.save_record(&shop(), &profile.id, &Record::Message(claim), Version::NEW).await.unwrap();
-    assert_eq!(send_requested(&w.mailing(), &request, noon()).await.unwrap(), Sent::Claimed);
+    leave_claim(&w, &profile, &request).await;
+    assert_eq!(send_requested(&w.mailing(), &request, noon()).await.unwrap(), Sent::Unconfirmed);
     assert!(w.sent().is_empty());
+    assert_eq!(message(&w, &profile, &request).await.unconfirmed_at, Some(noon()));
+    // Surfaced once, then answered the same way.
+    assert_eq!(send_requested(&w.mailing(), &request, noon()).await.unwrap(), Sent::Unconfirmed);
+}
+
+#[tokio::test]
+async fn a_transactional_claim_left_by_a_crash_is_taken_over_and_sent() {
+    let w = World::new(true).await;
+    let profile = w.profile().await;
+    leave_claim(&w, &profile, &confirmation()).await;
+    assert!(matches!(send_requested(&w.mailing(), &confirmation(), noon()).await.unwrap(), Sent::Sent { .. }));
+    assert_eq!(w.sent().len(), 1);
+    assert_eq!(message(&w, &profile, &confirmation()).await.attempt.as_deref(), Some("attempt-1"));
+}
+
+#[tokio::test]
+async fn a_claim_whose_answer_was_lost_is_still_ours_and_the_mail_goes() {
+    let w = World::new(true).await;
+    let profile = w.profile().await;
+    // The claim is applied; the SDK's retry of the conditional create finds it: a conflict.
+    w.store.lose_record_answers(1);
+    assert!(matches!(send_requested(&w.mailing(), &reminder(&profile, 1), noon()).await.unwrap(), Sent::Sent { .. }));
+    assert_eq!(w.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_marketing_mail_whose_ses_answer_was_lost_goes_at_most_once_and_is_marked_unconfirmed() {
+    let w = World::new(true).await;
+    let profile = w.profile().await;
+    let request = reminder(&profile, 1);
+    w.mailer.lost.store(1, Ordering::SeqCst);
+    assert_eq!(send_requested(&w.mailing(), &request, noon()).await.unwrap(), Sent::Unconfirmed);
+    assert_eq!(send_requested(&w.mailing(), &request, noon()).await.unwrap(), Sent::Unconfirmed);
+    assert_eq!(w.sent().len(), 1, "SES got it once; it is not sent again");
+    let message = message(&w, &profile, &request).await;
+    assert_eq!((message.unconfirmed_at, message.sent_at), (Some(noon()), None));
+}
+
+#[tokio::test]
+async fn a_transactional_mail_whose_ses_answer_was_lost_goes_at_least_once() {
+    let w = World::new(true).await;
+    w.mailer.lost.store(1, Ordering::SeqCst);
+    let error = send_requested(&w.mailing(), &confirmation(), noon()).await.unwrap_err();
+    assert!(matches!(error, SendError::Mailer(MailerError::Unknown(_))));
+    assert_eq!(error.retry(), Retry::Transient);
+    assert!(matches!(send_requested(&w.mailing(), &confirmation(), noon()).await.unwrap(), Sent::Sent { .. }));
+    assert_eq!(w.sent().len(), 2, "sent again: the buyer gets their confirmation, maybe twice");
+}
+
+#[tokio::test]
+async fn a_sent_mail_whose_record_write_fails_is_recorded_by_the_retries_within_the_attempt() {
+    let w = World::new(true).await;
+    let profile = w.profile().await;
+    let request = reminder(&profile, 1);
+    // The claim goes; the sent record is refused twice, then written.
+    w.store.refuse_record_writes(1, 2);
+    assert!(matches!(send_requested(&w.mailing(), &request, noon()).await.unwrap(), Sent::Sent { .. }));
+    assert!(message(&w, &profile, &request).await.sent_at.is_some());
+    assert_eq!(send_requested(&w.mailing(), &request, noon()).await.unwrap(), Sent::Duplicate);
+    assert_eq!(w.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_sent_mail_never_recorded_is_not_sent_again_when_marketing() {
+    let w = World::new(true).await;
+    let profile = w.profile().await;
+    let request = reminder(&profile, 1);
+    w.store.refuse_record_writes(1, 3);
+    let error = send_requested(&w.mailing(), &request, noon()).await.unwrap_err();
+    assert_eq!(error.retry(), Retry::Transient);
+    // The retry finds the claim unrecorded: at most once.
+    assert_eq!(send_requested(&w.mailing(), &request, noon()).await.unwrap(), Sent::Unconfirmed);
+    assert_eq!(w.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_claim_given_back_after_a_refused_send_survives_a_refused_delete() {
+    let w = World::new(true).await;
+    let profile = w.profile().await;
+    let request = reminder(&profile, 1);
+    w.mailer.throttled.store(1, Ordering::SeqCst);
+    // The claim goes; SES throttles; the claim's delete is refused once, then goes.
+    w.store.refuse_record_writes(1, 1);
+    let error = send_requested(&w.mailing(), &request, noon()).await.unwrap_err();
+    assert!(matches!(error, SendError::Mailer(MailerError::Throttled(_))));
+    assert!(matches!(send_requested(&w.mailing(), &request, noon()).await.unwrap(), Sent::Sent { .. }));
+    assert_eq!(w.sent().len(), 1);
 }
 
 #[tokio::test]
