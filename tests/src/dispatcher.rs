@@ -9,8 +9,11 @@
 //!
 //! Time is passed in, so tests and the demo decide when schedules are due.
 
+mod redrive;
 mod schedules;
 mod sqs;
+
+pub use redrive::Redriven;
 
 pub use schedules::parse_at;
 

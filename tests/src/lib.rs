@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod dispatcher;
+pub mod faults;
 pub mod fixtures;
 pub mod invoke;
 pub mod live;

@@ -32,7 +32,8 @@ pub struct LiveShop {
     /// when attached to one the caller runs (`make demo`'s).
     _watch: Option<LambdaWatch>,
     lambda_url: String,
-    pub dispatcher: Dispatcher,
+    /// Shared by the shops of one run ([`LiveShop::sibling`]): it fires each schedule once.
+    pub dispatcher: Arc<Dispatcher>,
     pub invoker: Arc<WatchInvoker>,
     /// Signs as the shop, with the secrets of the shops document the functions were given.
     pub client: SignedClient,
@@ -48,13 +49,35 @@ impl LiveShop {
     pub async fn start(programs: Value) -> Self {
         let mut shops: Value = serde_json::from_str(SHOPS).expect("the test shops document");
         shops["shops"][0]["programs"] = programs;
+        Self::start_with(&crate::stack::local_dir().join("stack.env"), shops, 0).await
+    }
+
+    /// The shop at `index` of the shops document `shops`, on functions served with
+    /// `env_file` (another stack.env: the chaos test points the functions' endpoints at its
+    /// fault proxy).
+    pub async fn start_with(env_file: &std::path::Path, shops: Value, index: usize) -> Self {
         let stack = LocalStack::connect().await.expect("the local stack (make up)");
         // Functions read the shops secret at cold start: it is in place before they start.
         stack.put_shops(&shops.to_string()).await.expect("the shops secret");
-        let mut watch = LambdaWatch::start(&stack.dir().join("stack.env")).expect("cargo lambda watch");
+        let mut watch = LambdaWatch::start(env_file).expect("cargo lambda watch");
         watch.wait_until_serving("webhook-ingest", "/health").await.expect("webhook-ingest serving");
         let url = watch.url.clone();
-        Self::serving(stack, Some(watch), url, &shops, Utc::now().trunc_subsecs(0))
+        let keys = ShopKeys::from_shop(&shops["shops"][index]).expect("the shop's keys");
+        let dispatcher = Self::dispatcher(&stack, &url);
+        Self::serving(stack, Some(watch), url, keys, dispatcher, Utc::now().trunc_subsecs(0))
+    }
+
+    /// Another shop of the same shops document, on the same functions and dispatcher.
+    pub async fn sibling(&self, shops: &Value, index: usize) -> Self {
+        let stack = LocalStack::connect().await.expect("the local stack (make up)");
+        let keys = ShopKeys::from_shop(&shops["shops"][index]).expect("the shop's keys");
+        let url = self.lambda_url.clone();
+        Self::serving(stack, None, url, keys, self.dispatcher.clone(), Utc::now().trunc_subsecs(0))
+    }
+
+    fn dispatcher(stack: &LocalStack, lambda_url: &str) -> Arc<Dispatcher> {
+        let invoker = Arc::new(WatchInvoker::new(lambda_url));
+        Arc::new(Dispatcher::new(stack.sqs(), stack.scheduler(), invoker, stack.targets.clone()))
     }
 
     /// The shop of `shops` (a shops document) on the `cargo lambda watch` the caller runs at
@@ -68,21 +91,22 @@ impl LiveShop {
         let now = Utc::now().trunc_subsecs(0);
         let health = function_url(lambda_url, "webhook-ingest", "/health");
         assert!(poll_until_ok(&health, || false).await, "{health} did not answer");
-        Self::serving(stack, None, lambda_url.to_owned(), &document, now)
+        let keys = ShopKeys::from_document(&document).expect("the shop's keys");
+        let dispatcher = Self::dispatcher(&stack, lambda_url);
+        Self::serving(stack, None, lambda_url.to_owned(), keys, dispatcher, now)
     }
 
     fn serving(
         stack: LocalStack,
         watch: Option<LambdaWatch>,
         lambda_url: String,
-        shops: &Value,
+        keys: ShopKeys,
+        dispatcher: Arc<Dispatcher>,
         now: DateTime<Utc>,
     ) -> Self {
-        let keys = ShopKeys::from_document(shops).expect("the shop's keys");
         let shop = ShopId::parse(&keys.shop).expect("the shop's id");
         let client = SignedClient::new(function_url(&lambda_url, "webhook-ingest", ""), keys);
         let invoker = Arc::new(WatchInvoker::new(&lambda_url));
-        let dispatcher = Dispatcher::new(stack.sqs(), stack.scheduler(), invoker.clone(), stack.targets.clone());
         let store = DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").expect("the table"));
         Self { stack, _watch: watch, lambda_url, dispatcher, invoker, client, shop, store, now }
     }

@@ -37,8 +37,13 @@ pub struct ShopKeys {
 }
 
 impl ShopKeys {
+    /// The first shop of a shops document.
     pub fn from_document(document: &Value) -> Result<Self, KeysError> {
-        let shop = &document["shops"][0];
+        Self::from_shop(&document["shops"][0])
+    }
+
+    /// One shop of a shops document (an element of its `shops`).
+    pub fn from_shop(shop: &Value) -> Result<Self, KeysError> {
         let text =
             |value: &Value, what: &'static str| value.as_str().map(str::to_owned).ok_or(KeysError::Missing(what));
         let secret = |value: &Value, what| Ok::<_, KeysError>(Secret::new(text(value, what)?)?);

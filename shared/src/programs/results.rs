@@ -20,6 +20,11 @@ pub const UNSUBSCRIBE_WINDOW: Duration = Duration::days(7);
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ProgramResults {
     pub sent: u64,
+    /// Marketing mails SES may have sent without saying so (its answer was lost, or an
+    /// attempt claimed them and never recorded them): not sent again, counted here so the
+    /// shop sees them (docs/reliability.md).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unconfirmed: u64,
     pub delivered: u64,
     pub clicked: u64,
     /// Counted apart from clicks: machine opens inflate them.
@@ -39,6 +44,10 @@ pub struct Results {
     pub by_program: BTreeMap<String, ProgramResults>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 fn program_of(message: &MessageRecord) -> String {
     message.program.clone().unwrap_or_else(|| "unknown".to_owned())
 }
@@ -46,6 +55,14 @@ fn program_of(message: &MessageRecord) -> String {
 impl Results {
     /// Adds one customer's mails, orders and unsubscribe.
     pub fn add(&mut self, profile: &Profile, records: &[Record]) {
+        for record in records {
+            if let Record::Message(m) = record
+                && m.sent_at.is_none()
+                && m.unconfirmed_at.is_some()
+            {
+                self.by_program.entry(program_of(m)).or_default().unconfirmed += 1;
+            }
+        }
         let messages: Vec<&MessageRecord> = records
             .iter()
             .filter_map(|r| match r {
@@ -134,6 +151,14 @@ mod tests {
             claimed_at: Some(at(21, 9)),
             ..MessageRecord::default()
         }));
+        // Maybe sent, not said so (SES's answer lost): not a mail sent, but shown.
+        records.push(Record::Message(MessageRecord {
+            key: "d".into(),
+            program: Some("welcome".into()),
+            claimed_at: Some(at(21, 10)),
+            unconfirmed_at: Some(at(21, 10)),
+            ..MessageRecord::default()
+        }));
         let mut profile = Profile::new(
             crate::ids::ShopId::parse("demo").unwrap(),
             crate::ids::ProfileId::parse("p1").unwrap(),
@@ -149,6 +174,7 @@ mod tests {
         results.add(&profile, &records);
         let welcome = &results.by_program["welcome"];
         assert_eq!((welcome.sent, welcome.delivered, welcome.opened, welcome.clicked), (1, 1, 1, 0));
+        assert_eq!(welcome.unconfirmed, 1);
         assert_eq!(
             (welcome.orders, welcome.revenue.get(&Currency::parse("EUR").unwrap()).copied()),
             (1, Some(5000)),

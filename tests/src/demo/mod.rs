@@ -20,7 +20,6 @@ use crate::live::LiveShop;
 use crate::signed::Answer;
 use crate::sim::{Shop, Size};
 use chrono::Duration;
-use serde_json::json;
 use std::io::Write;
 use std::time::Instant;
 
@@ -30,12 +29,15 @@ const SHOPS: &str = include_str!("../../fixtures/shops.demo.json");
 pub const DEFAULT_SEED: u64 = 2026;
 
 /// What the shop's deliveries came to, from webhook-ingest's answers.
-#[derive(Default)]
-struct Ingested {
-    deliveries: usize,
-    published: u64,
-    duplicates: u64,
-    refused: usize,
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Ingested {
+    pub deliveries: usize,
+    pub published: u64,
+    pub duplicates: u64,
+    /// Deliveries refused for good (after the platform's own retries, if it retries).
+    pub refused: usize,
+    /// Deliveries answered non-2xx and sent again, as Shopify and API clients do.
+    pub resent: usize,
 }
 
 impl Ingested {
@@ -52,12 +54,32 @@ impl Ingested {
     }
 }
 
+/// How the platforms' senders treat a non-2xx answer (SPECS: Shopify webhooks retries 8
+/// times over 4 hours; WooCommerce never retries a delivery; API clients are told to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Senders {
+    /// Every delivery is sent once: any refusal fails the demo.
+    Once,
+    /// Shopify and API deliveries answered non-2xx are sent again, up to this many times.
+    RetryLikePlatforms(u32),
+}
+
 struct Demo {
     live: LiveShop,
     shop: Shop,
     seed: u64,
+    senders: Senders,
     ingested: Ingested,
     dispatched: Dispatched,
+}
+
+/// What a played shop came to.
+pub struct Played {
+    pub live: LiveShop,
+    pub ingested: Ingested,
+    pub dispatched: Dispatched,
+    /// The segment the marketer's campaign went to.
+    pub campaign_segment: String,
 }
 
 /// The whole demo against the `cargo lambda watch` at `lambda_url`, the shop of `seed`.
@@ -65,61 +87,8 @@ pub async fn run(lambda_url: &str, seed: u64) -> Result<(), Error> {
     let started = Instant::now();
     step("webhook-ingest answers on its function URL (the first call compiles it)");
     let live = LiveShop::attach(lambda_url, SHOPS).await;
-    let shop = Shop::generate(seed, Size::default(), live.now);
-    let mut demo = Demo { live, shop, seed, ingested: Ingested::default(), dispatched: Dispatched::default() };
-    println!(
-        "    the shop: {} customers, {} products, {} orders over the past year, {} checkouts today (seed {seed})",
-        demo.shop.customers.len(),
-        demo.shop.products.len(),
-        demo.shop.history.len(),
-        demo.shop.checkouts.len()
-    );
-
-    step("a year of history: sign-ups and orders, as Shopify and WooCommerce webhooks and API calls");
-    demo.history().await;
-    demo.dispatch("profiles built", Duration::zero()).await;
-
-    step("last night: rfm-nightly scores every customer; the reactivation program follows");
-    demo.live.invoke("rfm-nightly", &json!({ "run": "nightly" })).await;
-    demo.dispatch("segments filed, reactivation mails sent", Duration::zero()).await;
-
-    step("today: customers browse, open tickets, sign up and check out; about 70 % abandon");
-    demo.today().await;
-    demo.dispatch("checkouts armed, order confirmations sent", Duration::zero()).await;
-
-    for (step_index, minutes) in [20, 120, 360].into_iter().enumerate() {
-        let step_number = step_index as u32 + 1;
-        step(&format!("{minutes} minutes later: reminder {step_number} (the dispatcher fast-forwards schedules)"));
-        let after = Duration::minutes(minutes + 1);
-        let before = demo.live.mails().await.len();
-        demo.dispatch("reminders due", after).await;
-        let returned = demo.come_back(step_number, before).await?;
-        println!("    {returned} customers clicked their reminder and ordered");
-        demo.dispatch("recovered orders applied, series stopped", after).await;
-    }
-
-    step("today's orders are paid: the warehouse prepares them");
-    demo.ship(false).await;
-    demo.dispatch("preparing mails sent", Duration::hours(7)).await;
-    step("the warehouse ships them");
-    demo.ship(true).await;
-    demo.dispatch("shipped mails sent", Duration::hours(7)).await;
-
-    step("the next day: parcels delivered, the help desk closes today's tickets");
-    demo.deliver_and_close().await;
-    demo.dispatch("delivered mails and satisfaction surveys sent", Duration::days(1)).await;
-
-    step("the new vintage is published through the API: Château Relance millésime 2024");
-    demo.publish_vintage().await;
-    demo.dispatch("buyers of earlier vintages told, at 10:00 their time", Duration::days(1) + Duration::hours(7)).await;
-
-    step("a marketer sends a campaign to a segment with `aws events put-events`");
-    let segment = demo.campaign().await;
-    demo.dispatch(&format!("campaign sent to {segment}"), Duration::hours(7)).await;
-
-    step("a week later: the reactivation's last chance");
-    demo.dispatch("last-chance mails sent", Duration::days(8)).await;
-
+    let mut demo = Demo::new(live, seed, Size::default(), Senders::Once);
+    demo.play().await?;
     step("reading the results back from the CRM's records");
     let summary = demo.summary(started).await?;
     let ok = summary.check();
@@ -127,7 +96,80 @@ pub async fn run(lambda_url: &str, seed: u64) -> Result<(), Error> {
     ok
 }
 
+/// The demo's scenario on `live`'s shop, the shop of `seed` at `size`: the same deliveries
+/// and dispatches as `make demo`, without its report (the chaos test plays it twice).
+pub async fn play(live: LiveShop, seed: u64, size: Size, senders: Senders) -> Result<Played, Error> {
+    let mut demo = Demo::new(live, seed, size, senders);
+    let campaign_segment = demo.play().await?;
+    Ok(Played { live: demo.live, ingested: demo.ingested, dispatched: demo.dispatched, campaign_segment })
+}
+
 impl Demo {
+    fn new(live: LiveShop, seed: u64, size: Size, senders: Senders) -> Self {
+        let shop = Shop::generate(seed, size, live.now);
+        Demo { live, shop, seed, senders, ingested: Ingested::default(), dispatched: Dispatched::default() }
+    }
+
+    /// Every step of the scenario; returns the campaign's segment.
+    async fn play(&mut self) -> Result<String, Error> {
+        let demo = self;
+        let seed = demo.seed;
+        println!(
+            "    the shop: {} customers, {} products, {} orders over the past year, {} checkouts today (seed {seed})",
+            demo.shop.customers.len(),
+            demo.shop.products.len(),
+            demo.shop.history.len(),
+            demo.shop.checkouts.len()
+        );
+
+        step("a year of history: sign-ups and orders, as Shopify and WooCommerce webhooks and API calls");
+        demo.history().await;
+        demo.dispatch("profiles built", Duration::zero()).await;
+
+        step("last night: rfm-nightly scores every customer; the reactivation program follows");
+        demo.nightly().await?;
+        demo.dispatch("segments filed, reactivation mails sent", Duration::zero()).await;
+
+        step("today: customers browse, open tickets, sign up and check out; about 70 % abandon");
+        demo.today().await;
+        demo.dispatch("checkouts armed, order confirmations sent", Duration::zero()).await;
+
+        for (step_index, minutes) in [20, 120, 360].into_iter().enumerate() {
+            let step_number = step_index as u32 + 1;
+            step(&format!("{minutes} minutes later: reminder {step_number} (the dispatcher fast-forwards schedules)"));
+            let after = Duration::minutes(minutes + 1);
+            let before = demo.live.mails().await.len();
+            demo.dispatch("reminders due", after).await;
+            let returned = demo.come_back(step_number, before).await?;
+            println!("    {returned} customers clicked their reminder and ordered");
+            demo.dispatch("recovered orders applied, series stopped", after).await;
+        }
+
+        step("today's orders are paid: the warehouse prepares them");
+        demo.ship(false).await;
+        demo.dispatch("preparing mails sent", Duration::hours(7)).await;
+        step("the warehouse ships them");
+        demo.ship(true).await;
+        demo.dispatch("shipped mails sent", Duration::hours(7)).await;
+
+        step("the next day: parcels delivered, the help desk closes today's tickets");
+        demo.deliver_and_close().await;
+        demo.dispatch("delivered mails and satisfaction surveys sent", Duration::days(1)).await;
+
+        step("the new vintage is published through the API: Château Relance millésime 2024");
+        demo.publish_vintage().await;
+        demo.dispatch("buyers of earlier vintages told, at 10:00 their time", Duration::days(1) + Duration::hours(7))
+            .await;
+
+        step("a marketer sends a campaign to a segment with `aws events put-events`");
+        let segment = demo.campaign().await;
+        demo.dispatch(&format!("campaign sent to {segment}"), Duration::hours(7)).await;
+
+        step("a week later: the reactivation's last chance");
+        demo.dispatch("last-chance mails sent", Duration::days(8)).await;
+        Ok(segment)
+    }
+
     /// Runs everything due `after` the start, and says what it came to.
     async fn dispatch(&mut self, what: &str, after: Duration) {
         let clock = Instant::now();

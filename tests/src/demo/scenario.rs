@@ -3,6 +3,7 @@
 
 use super::{Demo, Error, end_progress, progress};
 use crate::fixtures::campaign;
+use crate::invoke::Invoker;
 use crate::live::API_BATCH;
 use crate::ses_events::Signal;
 use crate::sim::{Channel, Fate, Order};
@@ -194,9 +195,41 @@ impl Demo {
         segment.to_owned()
     }
 
+    /// rfm-nightly, as its schedule's asynchronous invocation runs it: retried twice on an
+    /// error (its `EventInvokeConfig`).
+    pub(super) async fn nightly(&mut self) -> Result<(), Error> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let run = json!({ "run": "nightly", "shop": self.live.shop });
+            match self.live.invoker.invoke("rfm-nightly", &run).await {
+                Ok(_) => return Ok(()),
+                Err(error) if attempt < 3 => println!("    rfm-nightly failed ({error}); Lambda retries it"),
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
     async fn shopify(&mut self, topic: &str, event_id: &str, body: &Value) {
-        let answer = self.live.post_shopify(topic, event_id, body).await;
+        let mut answer = self.live.post_shopify(topic, event_id, body).await;
+        // Shopify sends the same event (same id) again after a non-2xx.
+        for _ in 0..self.resends() {
+            if answer.status == 200 {
+                break;
+            }
+            self.ingested.resent += 1;
+            tokio::time::sleep(Wait::from_millis(200)).await;
+            answer = self.live.post_shopify(topic, event_id, body).await;
+        }
         self.ingested.count(topic, &answer);
+    }
+
+    /// How many times a retrying sender sends a refused delivery again.
+    fn resends(&self) -> u32 {
+        match self.senders {
+            super::Senders::Once => 0,
+            super::Senders::RetryLikePlatforms(times) => times,
+        }
     }
 
     async fn woo(&mut self, topic: &str, delivery_id: &str, body: &Value) {
@@ -207,7 +240,16 @@ impl Demo {
     /// Generic-API events, in signed batches of at most [`API_BATCH`].
     async fn api(&mut self, events: Vec<Value>) {
         for batch in events.chunks(API_BATCH) {
-            let answer = self.live.post_api_batch(batch).await;
+            let mut answer = self.live.post_api_batch(batch).await;
+            // An API client resends the same batch (same event ids, signed anew) after a 5xx.
+            for _ in 0..self.resends() {
+                if answer.status < 500 && answer.status != 409 {
+                    break;
+                }
+                self.ingested.resent += 1;
+                tokio::time::sleep(Wait::from_millis(200)).await;
+                answer = self.live.post_api_batch(batch).await;
+            }
             self.ingested.count("api batch", &answer);
         }
     }
