@@ -15,7 +15,7 @@ mod ses;
 
 pub use dynamo::{DynamoProfileStore, SUMMARY_ATTRIBUTE, profile_item, segment_pk, summary_key};
 pub use eventbridge::EventBridgePublisher;
-pub use ledger::DynamoLedger;
+pub use ledger::{DynamoLedger, delivery_pk};
 pub use parking::SqsParkingLot;
 pub use scheduler::{EventBridgeScheduler, ScheduleTarget};
 pub use secrets::{LoadShopsError, load_shops};
