@@ -89,6 +89,7 @@ pub mod vars {
     pub const CONFIGURATION_SET: &str = "RELANCE_CONFIGURATION_SET";
     pub const PUBLIC_URL: &str = "RELANCE_PUBLIC_URL";
     pub const PARKING_QUEUE_URL: &str = "RELANCE_PARKING_QUEUE_URL";
+    pub const EXPORTS_BUCKET: &str = "RELANCE_EXPORTS_BUCKET";
 }
 
 #[cfg(test)]
