@@ -60,6 +60,7 @@ NAME_PROPERTY = {
     "AWS::SES::EmailIdentity": "EmailIdentity",
     "AWS::Serverless::Function": "FunctionName",
     "AWS::Lambda::Function": "FunctionName",
+    "AWS::S3::Bucket": "BucketName",
 }
 
 RULE_EVENT_TYPES = ("EventBridgeRule", "CloudWatchEvent")
@@ -122,7 +123,9 @@ class Stack:
         res = self.resources[lid]
         prop = NAME_PROPERTY.get(res["Type"])
         given = res.get("Properties", {}).get(prop) if prop else None
-        return str(self.resolve(given)) if given is not None else f"{STACK}-{lid}"
+        name = str(self.resolve(given)) if given is not None else f"{STACK}-{lid}"
+        # S3 bucket names are lower case (CloudFormation lower-cases the names it makes).
+        return name.lower() if res["Type"] == "AWS::S3::Bucket" else name
 
     def ref(self, lid: str) -> Any:
         if lid in self.params:
@@ -157,6 +160,7 @@ class Stack:
             "AWS::SES::EmailIdentity": {"Ref": name},
             "AWS::Serverless::Function": {"Ref": name, "Arn": f"{arn}:lambda:{REGION}:{ACCOUNT}:function:{name}"},
             "AWS::Lambda::Function": {"Ref": name, "Arn": f"{arn}:lambda:{REGION}:{ACCOUNT}:function:{name}"},
+            "AWS::S3::Bucket": {"Ref": name, "Arn": f"{arn}:s3:::{name}"},
         }
         return table.get(typ, {}).get(attr)
 
@@ -228,7 +232,7 @@ class Local:
         kw = dict(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
         self.moto_url, self.ses_url = moto_url, ses_url
         self.c = {s: boto3.client(s, endpoint_url=moto_url, **kw) for s in
-                  ("dynamodb", "events", "sqs", "iam", "scheduler", "sesv2", "ses", "secretsmanager")}
+                  ("dynamodb", "events", "sqs", "iam", "scheduler", "sesv2", "ses", "secretsmanager", "s3")}
         self.created: list[str] = []
         self.notes: list[str] = []
 
@@ -388,6 +392,30 @@ def create_email_identity(local: Local, st: Stack, lid: str, p: dict[str, Any]) 
     local.did(f"ses identity {name} (verified on moto)")
 
 
+def create_bucket(local: Local, st: Stack, lid: str, p: dict[str, Any]) -> None:
+    """The bucket with the template's encryption, public access block and lifecycle, so
+    tests against moto see the same settings (moto stores them; it enforces none)."""
+    name = st.name_of(lid)
+    s3 = local.c["s3"]
+    try:
+        s3.create_bucket(Bucket=name)
+    except ClientError as e:
+        if code(e) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    if "BucketEncryption" in p:
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": r["ServerSideEncryptionByDefault"]}
+                      for r in p["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
+    if "PublicAccessBlockConfiguration" in p:
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=p["PublicAccessBlockConfiguration"])
+    rules = (p.get("LifecycleConfiguration") or {}).get("Rules") or []
+    if rules:
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+            {"ID": r.get("Id", "rule"), "Status": r["Status"], "Filter": {"Prefix": ""},
+             "Expiration": {"Days": int(r["ExpirationInDays"])}} for r in rules]})
+    local.did(f"bucket {name}")
+
+
 CREATORS = {
     "AWS::SQS::Queue": create_queue,
     "AWS::DynamoDB::Table": create_table,
@@ -397,13 +425,15 @@ CREATORS = {
     "AWS::SES::ConfigurationSet": create_configuration_set,
     "AWS::SES::EmailIdentity": create_email_identity,
     "AWS::IAM::Role": create_role,
+    "AWS::S3::Bucket": create_bucket,
 }
 # Queues and secrets first: their Ref (URL, ARN with suffix) comes from moto.
 ORDER = ["AWS::SQS::Queue", "AWS::SecretsManager::Secret", "AWS::DynamoDB::Table",
          "AWS::Events::EventBus", "AWS::Scheduler::ScheduleGroup", "AWS::IAM::Role",
-         "AWS::SES::ConfigurationSet", "AWS::SES::EmailIdentity"]
+         "AWS::SES::ConfigurationSet", "AWS::SES::EmailIdentity", "AWS::S3::Bucket"]
 SKIPPED = {  # type -> why it has no local counterpart
     "AWS::SQS::QueuePolicy": "moto does not enforce queue policies",
+    "AWS::S3::BucketPolicy": "moto does not enforce bucket policies",
     "AWS::CloudWatch::Alarm": "no alarms locally (make lint-infra checks that every queue and function has one)",
     "AWS::SNS::Topic": "alarms only: nothing local publishes to it",
     "AWS::SNS::Subscription": "alarms only",

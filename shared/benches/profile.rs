@@ -71,10 +71,6 @@ impl ProfileStore for Counting {
         self.count("DeleteItem");
         self.inner.delete_identity(shop, key).await
     }
-    async fn erase_shop(&self, shop: &ShopId) -> Result<usize, StoreError> {
-        self.count("Scan+BatchWriteItem");
-        self.inner.erase_shop(shop).await
-    }
     async fn load_record(
         &self,
         shop: &ShopId,

@@ -144,6 +144,7 @@ pub mod vars {
     pub const PARKING_QUEUE_URL: &str = "RELANCE_PARKING_QUEUE_URL";
     pub const ATTEMPT_TIMEOUT_MS: &str = "RELANCE_AWS_ATTEMPT_TIMEOUT_MS";
     pub const OPERATION_TIMEOUT_MS: &str = "RELANCE_AWS_OPERATION_TIMEOUT_MS";
+    pub const EXPORTS_BUCKET: &str = "RELANCE_EXPORTS_BUCKET";
 }
 
 #[cfg(test)]

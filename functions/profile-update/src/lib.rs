@@ -1,19 +1,26 @@
 //! profile-update: applies canonical events to the unified customer profile.
 //!
-//! Commerce events (`relance.ingest`) go through [`relance::use_cases::update_profile::apply_event`];
-//! GDPR requests through [`relance::use_cases::gdpr`]: erasures delete (schedules included),
-//! a data request publishes the export as `gdpr.export_ready` on the bus. SES sending
+//! Commerce events (`relance.ingest`) go through [`relance::use_cases::update_profile::apply_event`],
+//! unless they are late events of an erased person (a tombstone names one of their keys,
+//! erased after they occurred): those are dropped. GDPR requests go through
+//! [`relance::use_cases::gdpr`]: a customer's erasure deletes (schedules included) and
+//! leaves tombstones; a shop's erasure runs in pages, handing itself on with
+//! `gdpr.shop_erasure_continues` (source `relance.profile`); a data request writes the
+//! export to the export bucket and announces its key as `gdpr.export_ready`. SES sending
 //! events (`aws.ses`, default bus) go through
 //! [`relance::use_cases::update_profile::apply_mail_event`]: engagement, suppression, message log.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
-use relance::bus::{BusEvent, SOURCE_INGEST, SOURCE_PROFILE};
+use relance::bus::{SOURCE_INGEST, SOURCE_PROFILE};
 use relance::events::{Event, Payload};
 use relance::failure::{Classify, Retry};
 use relance::normalise::ses::{MailOutcome, mail_event};
-use relance::ports::{EventPublisher, ProfileStore, PublishError, Scheduler, StoreError};
-use relance::use_cases::gdpr::{GdprError, erase_customer, export_customer};
+use relance::ports::{Clock, EventPublisher, ExportSink, ProfileStore, Scheduler, ShopEraser, StoreError, Tombstones};
+use relance::use_cases::gdpr::{
+    GdprError, Paging, SHOP_ERASURE_CONTINUES, ShopErasure, ShopErasureContinues, deliver_export, erase_customer,
+    erase_shop, erased_before,
+};
 use relance::use_cases::update_profile::{Applied, ApplyError, apply_event, apply_mail_event};
 
 /// `source` of the events an SES configuration set publishes (SPECS: Amazon SES).
@@ -23,8 +30,16 @@ use std::sync::Arc;
 pub struct Deps {
     pub store: Arc<dyn ProfileStore>,
     pub publisher: Arc<dyn EventPublisher>,
-    /// Cancels a customer's pending reminders on erasure.
+    /// Cancels a customer's pending schedules on erasure.
     pub scheduler: Arc<dyn Scheduler>,
+    /// Erased identity keys (hashed): late events of an erased person are dropped.
+    pub tombstones: Arc<dyn Tombstones>,
+    /// Shop erasure, a page at a time.
+    pub shop_eraser: Arc<dyn ShopEraser>,
+    pub shop_paging: Paging,
+    /// Where data exports are written (the stack's export bucket).
+    pub exports: Arc<dyn ExportSink>,
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,24 +57,17 @@ pub enum HandleError {
     Gdpr(#[from] GdprError),
     #[error("profile store unavailable")]
     Store(#[from] StoreError),
-    #[error("could not publish the export")]
-    Export(#[from] PublishError),
-    /// Our own export failed to encode: a bug.
-    #[error("could not encode the export")]
-    Encode(#[source] serde_json::Error),
 }
 
 impl Classify for HandleError {
     fn retry(&self) -> Retry {
         match self {
-            HandleError::Malformed(_)
-            | HandleError::MalformedMail(_)
-            | HandleError::Unsupported { .. }
-            | HandleError::Encode(_) => Retry::Permanent,
+            HandleError::Malformed(_) | HandleError::MalformedMail(_) | HandleError::Unsupported { .. } => {
+                Retry::Permanent
+            }
             HandleError::Apply(e) => e.retry(),
             HandleError::Gdpr(e) => e.retry(),
             HandleError::Store(e) => e.retry(),
-            HandleError::Export(e) => e.retry(),
         }
     }
 }
@@ -72,8 +80,6 @@ impl From<HandleError> for lambda_runtime::Diagnostic {
             HandleError::Apply(_) => "Apply",
             HandleError::Gdpr(_) => "Gdpr",
             HandleError::Store(_) => "Store",
-            HandleError::Export(_) => "Export",
-            HandleError::Encode(_) => "Encode",
         };
         let (error_type, error_message) = relance::failure::diagnostic(&error, kind);
         Self { error_type, error_message }
@@ -87,8 +93,15 @@ pub enum Outcome {
     Erased {
         profiles: usize,
     },
+    /// A page (or a few) of a shop's erasure.
+    ShopErasure(ShopErasure),
     Exported {
         profiles: usize,
+        key: String,
+    },
+    /// A late event of an erased person: not applied, so they are not filed again.
+    Dropped {
+        reason: &'static str,
     },
     /// A mail event Relance does not record (not its mail, soft bounce, send…).
     Ignored {
@@ -112,6 +125,19 @@ pub async fn handle(
         tracing::info!(?outcome, "mail event handled");
         return Ok(outcome);
     }
+    if envelope.source == SOURCE_PROFILE && envelope.detail_type == SHOP_ERASURE_CONTINUES {
+        let next: ShopErasureContinues = serde_json::from_value(envelope.detail).map_err(HandleError::Malformed)?;
+        let erasure = erase_shop(
+            deps.shop_eraser.as_ref(),
+            deps.publisher.as_ref(),
+            &next.shop,
+            deps.shop_paging,
+            deps.clock.now(),
+        )
+        .await?;
+        tracing::info!(shop = %next.shop, after_pages = next.pages, ?erasure, "shop erasure continued");
+        return Ok(Outcome::ShopErasure(erasure));
+    }
     if envelope.source != SOURCE_INGEST {
         return Err(HandleError::Unsupported { source_name: envelope.source, detail_type: envelope.detail_type });
     }
@@ -119,27 +145,40 @@ pub async fn handle(
     let store = deps.store.as_ref();
     let outcome = match &canonical.payload {
         Payload::CustomerRedacted(redact) => {
-            let erased = erase_customer(store, deps.scheduler.as_ref(), &canonical, redact).await?;
+            let erased =
+                erase_customer(store, deps.scheduler.as_ref(), deps.tombstones.as_ref(), &canonical, redact).await?;
             Outcome::Erased { profiles: erased.profiles.len() }
         }
-        Payload::ShopRedacted => Outcome::Erased { profiles: store.erase_shop(&canonical.shop).await? },
+        Payload::ShopRedacted => Outcome::ShopErasure(
+            erase_shop(
+                deps.shop_eraser.as_ref(),
+                deps.publisher.as_ref(),
+                &canonical.shop,
+                deps.shop_paging,
+                deps.clock.now(),
+            )
+            .await?,
+        ),
         Payload::DataRequested(request) => {
-            let id = request.request_id.as_ref().map(ToString::to_string);
-            let export = export_customer(store, &canonical, id).await?;
-            let profiles = export.profiles.len();
-            // Delivered on the bus, for the shop's own rule (mail to the DPO, S3, ticket…).
-            let detail = serde_json::to_value(&export).map_err(HandleError::Encode)?;
-            deps.publisher
-                .publish(&[BusEvent {
-                    source: SOURCE_PROFILE.to_owned(),
-                    detail_type: "gdpr.export_ready".to_owned(),
-                    time: canonical.occurred_at,
-                    detail,
-                }])
-                .await?;
-            Outcome::Exported { profiles }
+            let ready =
+                deliver_export(store, deps.exports.as_ref(), deps.publisher.as_ref(), &canonical, request).await?;
+            Outcome::Exported { profiles: ready.profiles, key: ready.key }
         }
-        _ => Outcome::Applied(apply_event(store, deps.publisher.as_ref(), &canonical).await?),
+        _ => match erased_before(deps.tombstones.as_ref(), &canonical, deps.clock.now()).await? {
+            Some(erased_at) => {
+                // Ids only; `dropped_erased = 1` is what a metric filter or Logs Insights counts.
+                tracing::info!(
+                    shop = %canonical.shop,
+                    event = %canonical.id,
+                    occurred_at = %canonical.occurred_at,
+                    %erased_at,
+                    dropped_erased = 1u32,
+                    "late event of an erased person dropped"
+                );
+                Outcome::Dropped { reason: "late event of an erased person" }
+            }
+            None => Outcome::Applied(apply_event(store, deps.publisher.as_ref(), &canonical).await?),
+        },
     };
     tracing::info!(shop = %canonical.shop, event = %canonical.id, ?outcome, "handled");
     Ok(outcome)
@@ -148,7 +187,9 @@ pub async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use relance::ports::{MemoryProfileStore, MemoryScheduler, RecordingPublisher};
+    use relance::ports::{
+        ManualClock, MemoryExportSink, MemoryProfileStore, MemoryScheduler, MemoryTombstones, RecordingPublisher,
+    };
 
     fn sample(name: &str) -> LambdaEvent<EventBridgeEvent<serde_json::Value>> {
         let path = format!("{}/../../events/profile-update/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -156,12 +197,30 @@ mod tests {
         LambdaEvent::new(payload, lambda_runtime::Context::default())
     }
 
-    fn deps() -> Deps {
+    /// The samples' time: tombstones are judged by it.
+    fn clock() -> Arc<ManualClock> {
+        Arc::new(ManualClock::at("2026-11-23T18:00:00Z".parse().unwrap()))
+    }
+
+    fn deps_with(
+        store: Arc<MemoryProfileStore>,
+        publisher: Arc<RecordingPublisher>,
+        exports: Arc<MemoryExportSink>,
+    ) -> Deps {
         Deps {
-            store: Arc::new(MemoryProfileStore::default()),
-            publisher: Arc::new(RecordingPublisher::default()),
+            store: store.clone(),
+            publisher,
             scheduler: Arc::new(MemoryScheduler::default()),
+            tombstones: Arc::new(MemoryTombstones::default()),
+            shop_eraser: store,
+            shop_paging: Paging::default(),
+            exports,
+            clock: clock(),
         }
+    }
+
+    fn deps() -> Deps {
+        deps_with(Arc::default(), Arc::default(), Arc::default())
     }
 
     #[tokio::test]
@@ -185,28 +244,75 @@ mod tests {
 
     #[tokio::test]
     async fn gdpr_samples_erase_and_export_through_the_handler() {
-        let publisher = std::sync::Arc::new(RecordingPublisher::default());
-        let store = std::sync::Arc::new(MemoryProfileStore::default());
-        let deps = Deps {
-            store: store.clone(),
-            publisher: publisher.clone(),
-            scheduler: Arc::new(MemoryScheduler::default()),
-        };
+        let publisher = Arc::new(RecordingPublisher::default());
+        let store = Arc::new(MemoryProfileStore::default());
+        let exports = Arc::new(MemoryExportSink::default());
+        let deps = deps_with(store.clone(), publisher.clone(), exports.clone());
         // The person the Shopify compliance samples name (customer 191167, john@example.com).
         let mut signup = sample("customer.signed_up");
         signup.payload.detail["identity"] = serde_json::json!({ "email": "john@example.com", "customer_id": "191167" });
         handle(signup, &deps).await.unwrap();
 
-        let exported = handle(sample("gdpr.data_requested"), &deps).await.unwrap();
-        assert_eq!(exported, Outcome::Exported { profiles: 1 });
-        let export = publisher.events().into_iter().find(|e| e.detail_type == "gdpr.export_ready").unwrap();
-        assert_eq!(export.detail["profiles"][0]["contact"]["email"]["value"], "john@example.com");
+        let Outcome::Exported { profiles: 1, key } = handle(sample("gdpr.data_requested"), &deps).await.unwrap() else {
+            panic!("exported")
+        };
+        let ready = publisher.events().into_iter().find(|e| e.detail_type == "gdpr.export_ready").unwrap();
+        assert_eq!(ready.detail["key"], key.as_str());
+        assert!(
+            !ready.detail.to_string().contains("john@example.com"),
+            "no personal data on the bus: {}",
+            ready.detail
+        );
+        let export: serde_json::Value = serde_json::from_slice(&exports.object(&key).unwrap()).unwrap();
+        assert_eq!(export["profiles"][0]["contact"]["email"]["value"], "john@example.com");
 
         assert_eq!(handle(sample("gdpr.customer_redacted"), &deps).await.unwrap(), Outcome::Erased { profiles: 1 });
         let shop = relance::ids::ShopId::parse("demo.myshopify.com").unwrap();
         assert!(store.profiles(&shop).is_empty());
         assert!(store.identity_keys(&shop).is_empty(), "{:?}", store.identity_keys(&shop));
-        assert!(matches!(handle(sample("gdpr.shop_redacted"), &deps).await.unwrap(), Outcome::Erased { .. }));
+        // The signup (2025) delivered again after the erasure: dropped, not filed again.
+        let mut late = sample("customer.signed_up");
+        late.payload.detail["identity"] = serde_json::json!({ "email": "john@example.com", "customer_id": "191167" });
+        late.payload.detail["id"] = serde_json::json!("shopify:demo.myshopify.com:late-signup");
+        assert!(matches!(handle(late, &deps).await.unwrap(), Outcome::Dropped { .. }));
+        assert!(store.profiles(&shop).is_empty());
+        assert!(matches!(
+            handle(sample("gdpr.shop_redacted"), &deps).await.unwrap(),
+            Outcome::ShopErasure(ShopErasure::Finished { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_shop_erasure_hands_itself_on_until_the_shop_is_empty() {
+        let publisher = Arc::new(RecordingPublisher::default());
+        let store = Arc::new(MemoryProfileStore::default());
+        let mut deps = deps_with(store.clone(), publisher.clone(), Arc::default());
+        deps.shop_paging = Paging { page_size: 1, pages_per_invocation: 1 };
+        for name in ["customer.signed_up", "order.placed", "checkout.started"] {
+            handle(sample(name), &deps).await.unwrap();
+        }
+        let shop = relance::ids::ShopId::parse("demo.myshopify.com").unwrap();
+        let first = handle(sample("gdpr.shop_redacted"), &deps).await.unwrap();
+        assert!(matches!(first, Outcome::ShopErasure(ShopErasure::Continues { pages: 1, .. })), "{first:?}");
+        let mut invocations = 1;
+        loop {
+            let next = publisher.events().into_iter().rev().find(|e| e.detail_type == SHOP_ERASURE_CONTINUES).unwrap();
+            // What the rule delivers: the sample's envelope around the published detail.
+            let mut continuation = sample("relance.profile/gdpr.shop_erasure_continues");
+            continuation.payload.detail = next.detail;
+            invocations += 1;
+            match handle(continuation, &deps).await.unwrap() {
+                Outcome::ShopErasure(ShopErasure::Continues { .. }) => assert!(invocations < 100),
+                Outcome::ShopErasure(ShopErasure::Finished { .. }) => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(invocations > 2, "{invocations}");
+        assert!(store.profiles(&shop).is_empty() && store.identity_keys(&shop).is_empty());
+        assert!(store.shop_records(&shop).is_empty());
+        // The sample itself, redelivered after the end: nothing left to do.
+        let again = handle(sample("relance.profile/gdpr.shop_erasure_continues"), &deps).await.unwrap();
+        assert!(matches!(again, Outcome::ShopErasure(ShopErasure::Finished { .. })));
     }
 
     #[tokio::test]

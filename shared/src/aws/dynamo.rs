@@ -352,40 +352,6 @@ impl ProfileStore for DynamoProfileStore {
     /// Every item key of the shop starts with `SHOP#<shop>#`, whatever the item: a scan with
     /// that filter finds them all. A full scan is costly, but shop erasure comes once, 48 h
     /// after the app is uninstalled.
-    async fn erase_shop(&self, shop: &ShopId) -> Result<usize, StoreError> {
-        let prefix = format!("SHOP#{shop}#");
-        let mut pages = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .filter_expression("begins_with(pk, :prefix)")
-            .expression_attribute_values(":prefix", s(prefix))
-            .projection_expression("pk, sk")
-            .into_paginator()
-            .send();
-        let mut keys = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| StoreError::Backend(boxed(e)))?;
-            keys.extend(page.items.unwrap_or_default());
-        }
-        let erased = keys.len();
-        for chunk in keys.chunks(25) {
-            let requests = chunk
-                .iter()
-                .map(|key| {
-                    let delete = aws_sdk_dynamodb::types::DeleteRequest::builder()
-                        .set_key(Some(key.clone()))
-                        .build()
-                        .map_err(|e| StoreError::Backend(boxed(e)))?;
-                    Ok(aws_sdk_dynamodb::types::WriteRequest::builder().delete_request(delete).build())
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            self.write_batch(requests, "shop erasure").await?;
-        }
-        tracing::info!(%shop, erased, "shop erased");
-        Ok(erased)
-    }
-
     async fn delete_profile(&self, shop: &ShopId, id: &ProfileId) -> Result<(), StoreError> {
         self.delete_key(customer_pk(shop, id), PROFILE_SK.to_owned()).await
     }

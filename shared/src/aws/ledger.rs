@@ -1,8 +1,13 @@
 //! The delivery ledger on DynamoDB: one small item per delivery, expiring after a week.
 //!
-//! `pk = SHOP#<shop>#DELIVERY#<event id>`, `sk = DELIVERY`, `state` pending|done,
-//! `claimed_at` (epoch seconds), `owner`, `expires_at` (TTL). A claim is a conditional
+//! `pk = SHOP#<shop>#DELIVERY#<hash of the event id>`, `sk = DELIVERY`, `state`
+//! pending|done, `claimed_at` (epoch seconds), `owner`, `expires_at` (TTL). A claim is a conditional
 //! put, so two concurrent deliveries of one event cannot both be `Fresh`.
+//!
+//! The event id is hashed because some ids carry a person's key: a browser beacon's is
+//! `browser:<shop>:<visitor id>:<view>`, an API event's is whatever the caller chose (an
+//! order number, an e-mail…). The ledger only ever compares ids, so a hash serves as well
+//! and leaves nothing of the person for an erasure to find (GDPR: `use_cases::gdpr`).
 //!
 //! `owner` names the execution environment that claimed: Lambda runs one invocation at a
 //! time in it, so a pending claim of our own is this request's (its put was applied, its
@@ -43,10 +48,19 @@ impl DynamoLedger {
 
     fn key(shop: &ShopId, event: &EventId) -> [(String, AttributeValue); 2] {
         [
-            ("pk".to_owned(), AttributeValue::S(format!("SHOP#{shop}#DELIVERY#{event}"))),
+            ("pk".to_owned(), AttributeValue::S(delivery_pk(shop, event))),
             ("sk".to_owned(), AttributeValue::S(SK.to_owned())),
         ]
     }
+}
+
+/// The delivery's partition key: the shop (shop erasure finds it by prefix) and 32 bytes
+/// of SHA-256 over the event id, in hex — collisions are out of reach, and the id's text
+/// (which may name a visitor) is not kept.
+pub fn delivery_pk(shop: &ShopId, event: &EventId) -> String {
+    use sha2::{Digest, Sha256};
+    let hex: String = Sha256::digest(event.as_str().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    format!("SHOP#{shop}#DELIVERY#{hex}")
 }
 
 fn epoch(t: DateTime<Utc>) -> AttributeValue {
@@ -129,5 +143,22 @@ impl DeliveryLedger for DynamoLedger {
                 other => Err(LedgerError::Backend(boxed(other))),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delivery_key_keeps_the_shop_but_none_of_the_event_ids_text() {
+        let shop = ShopId::parse("demo.myshopify.com").unwrap();
+        let event = EventId::parse("browser:demo.myshopify.com:visitor-anne-42:view-7").unwrap();
+        let pk = delivery_pk(&shop, &event);
+        assert!(pk.starts_with("SHOP#demo.myshopify.com#DELIVERY#"), "{pk}");
+        assert!(!pk.contains("visitor-anne-42") && !pk.contains("view-7"), "{pk}");
+        assert_eq!(pk, delivery_pk(&shop, &event), "the same id, the same key");
+        let other = EventId::parse("browser:demo.myshopify.com:visitor-anne-42:view-8").unwrap();
+        assert_ne!(pk, delivery_pk(&shop, &other));
     }
 }

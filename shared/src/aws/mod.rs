@@ -6,6 +6,8 @@ mod affinity;
 pub mod bootstrap;
 mod dynamo;
 mod eventbridge;
+mod exports;
+mod gdpr;
 mod ledger;
 mod parking;
 mod runs;
@@ -17,7 +19,8 @@ use crate::config::Budget;
 
 pub use dynamo::{DynamoProfileStore, SUMMARY_ATTRIBUTE, profile_item, segment_pk, summary_key};
 pub use eventbridge::EventBridgePublisher;
-pub use ledger::DynamoLedger;
+pub use exports::S3ExportSink;
+pub use ledger::{DynamoLedger, delivery_pk};
 pub use parking::SqsParkingLot;
 pub use scheduler::{EventBridgeScheduler, ScheduleTarget};
 pub use secrets::{LoadShopsError, load_shops};

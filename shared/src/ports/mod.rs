@@ -8,6 +8,7 @@
 
 mod affinity_store;
 mod clock;
+mod export_sink;
 mod ledger;
 mod mailer;
 mod parking;
@@ -16,9 +17,12 @@ mod publisher;
 mod run_store;
 mod scheduler;
 mod segment_store;
+mod shop_eraser;
+mod tombstones;
 
 pub use affinity_store::AffinityStore;
 pub use clock::{Clock, SystemClock};
+pub use export_sink::{ExportError, ExportLocation, ExportSink};
 pub use ledger::{Claim, DeliveryLedger, LedgerError};
 pub use mailer::{Mailer, MailerError};
 pub use parking::{ParkingError, ParkingLot};
@@ -27,12 +31,14 @@ pub use publisher::{EventPublisher, PublishError};
 pub use run_store::RunStore;
 pub use scheduler::{ScheduleError, Scheduler};
 pub use segment_store::{ProfilePage, SegmentStore, Shard};
+pub use shop_eraser::{ErasedPage, ErasureCursor, ScanPosition, ShopEraser};
+pub use tombstones::{TombstoneKey, Tombstones};
 
 #[cfg(any(test, feature = "fakes"))]
 pub use {
-    affinity_store::MemoryAffinityStore, clock::ManualClock, ledger::MemoryLedger, mailer::RecordingMailer,
-    parking::MemoryParkingLot, profile_store::MemoryProfileStore, publisher::RecordingPublisher,
-    run_store::MemoryRunStore, scheduler::MemoryScheduler,
+    affinity_store::MemoryAffinityStore, clock::ManualClock, export_sink::MemoryExportSink, ledger::MemoryLedger,
+    mailer::RecordingMailer, parking::MemoryParkingLot, profile_store::MemoryProfileStore,
+    publisher::RecordingPublisher, run_store::MemoryRunStore, scheduler::MemoryScheduler, tombstones::MemoryTombstones,
 };
 
 /// An adapter's underlying failure, kept whole.

@@ -66,9 +66,6 @@ pub trait ProfileStore: Send + Sync {
     /// Deletes an identity-map item (erasure).
     async fn delete_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<(), StoreError>;
 
-    /// Deletes every item of the shop, whatever it is; returns how many (shop erasure).
-    async fn erase_shop(&self, shop: &ShopId) -> Result<usize, StoreError>;
-
     /// One record of a customer ([`crate::profile::records`]). The store deletes expired
     /// records eventually, never on time (SPECS: DynamoDB): readers that care compare
     /// [`Record::expires_at`] with their clock.

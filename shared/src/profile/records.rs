@@ -39,6 +39,9 @@ pub enum RecordKey {
         event: String,
     },
     Message(String),
+    /// A pending one-time schedule that carries the customer (a program step, a pause's
+    /// re-check, a deferred mail), by its name.
+    Schedule(String),
 }
 
 impl fmt::Display for RecordKey {
@@ -51,6 +54,7 @@ impl fmt::Display for RecordKey {
                 write!(f, "ACT#{}#{event}", at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             }
             RecordKey::Message(key) => write!(f, "MSG#{key}"),
+            RecordKey::Schedule(name) => write!(f, "SCHED#{name}"),
         }
     }
 }
@@ -62,7 +66,24 @@ pub enum Record {
     Checkout(CheckoutRecord),
     Activity(ActivityRecord),
     Message(MessageRecord),
+    Schedule(ScheduleRecord),
 }
+
+/// A one-time schedule armed for the customer, whose payload names them (a program step, a
+/// pause's re-check, a deferred mail). Schedule names are hashes, so only this record lets
+/// an erasure find and delete them (`use_cases::gdpr`); it holds the name the arming code
+/// derived, never a second derivation of it, and no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleRecord {
+    pub name: crate::schedule::ScheduleName,
+    /// When it is due, the latest of its armings (a deferred mail moved later keeps its name).
+    pub due: DateTime<Utc>,
+}
+
+/// A schedule record outlives its schedule by this much, then TTL forgets it: Scheduler
+/// retries a failed invocation for up to a day, and a record kept too long only costs a
+/// `DeleteSchedule` that finds nothing.
+pub const SCHEDULE_RECORD_MARGIN: Duration = Duration::days(7);
 
 /// One order: what the order mails and the export show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,6 +294,7 @@ impl Record {
                 RecordKey::Activity { at: activity.at, event: super::fingerprint(&activity.event) }
             }
             Record::Message(message) => RecordKey::Message(message.key.clone()),
+            Record::Schedule(schedule) => RecordKey::Schedule(schedule.name.as_str().to_owned()),
         }
     }
 
@@ -284,6 +306,7 @@ impl Record {
                 let first = message.sent_at.or(message.claimed_at).or_else(|| message.signals.values().min().copied());
                 first.map(|at| at + MESSAGE_RETENTION)
             }
+            Record::Schedule(schedule) => Some(schedule.due + SCHEDULE_RECORD_MARGIN),
             Record::Order(_) | Record::Checkout(_) => None,
         }
     }
@@ -294,6 +317,7 @@ impl Record {
             (Record::Order(mine), Record::Order(theirs)) => mine.join(theirs),
             (Record::Checkout(mine), Record::Checkout(theirs)) => mine.join(theirs),
             (Record::Message(mine), Record::Message(theirs)) => mine.join(theirs),
+            (Record::Schedule(mine), Record::Schedule(theirs)) => mine.due = mine.due.max(theirs.due),
             // Activity is written once; records of different kinds never share a key.
             _ => {}
         }

@@ -9,6 +9,7 @@ pub mod announce_edition;
 pub mod gdpr;
 pub mod lookup;
 pub mod run_programs;
+pub mod schedules;
 pub mod score_nightly;
 pub mod send_campaign;
 pub mod send_mail;

@@ -172,7 +172,7 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
     match still_wanted(request, &profile, pause) {
         Some(NOT_NOW) => {
             let until = now + crate::programs::engine::PAUSE_RECHECK;
-            defer(m, request, until).await?;
+            defer(m, request, &profile.id, until).await?;
             return Ok(Sent::Deferred { until, reason: DeferReason::TicketOpen });
         }
         Some(reason) => return Ok(Sent::Stopped(reason)),
@@ -197,7 +197,7 @@ pub async fn send_requested(m: &Mailing<'_>, request: &MailRequest, now: DateTim
         // A campaign is one send to many: a capped member is skipped, not re-sent later.
         Gate::Defer { .. } if request.campaign.is_some() => return Ok(Sent::Skipped(SkipReason::FrequencyCap)),
         Gate::Defer { until, reason } => {
-            defer(m, request, until).await?;
+            defer(m, request, &profile.id, until).await?;
             return Ok(Sent::Deferred { until, reason });
         }
     }
@@ -316,11 +316,19 @@ async fn unconfirmed(
     Ok(Sent::Unconfirmed)
 }
 
-/// Brings the request back through the timer at `until`.
-async fn defer(m: &Mailing<'_>, request: &MailRequest, until: DateTime<Utc>) -> Result<(), SendError> {
+/// Brings the request back through the timer at `until`. The schedule is filed under the
+/// recipient first, so their erasure finds it.
+async fn defer(
+    m: &Mailing<'_>,
+    request: &MailRequest,
+    recipient: &crate::ids::ProfileId,
+    until: DateTime<Utc>,
+) -> Result<(), SendError> {
     let deferred = DeferredMail { deferred: request.clone(), until: Some(until) };
     let payload = serde_json::to_value(&deferred).map_err(SendError::Encode)?;
-    m.scheduler.upsert(&OneTimeSchedule { name: deferred.schedule_name(), at: until, payload }).await?;
+    let name = deferred.schedule_name();
+    super::schedules::remember_schedule(m.store, &request.shop, Some(recipient), &[], &name, until).await?;
+    m.scheduler.upsert(&OneTimeSchedule { name, at: until, payload }).await?;
     Ok(())
 }
 

@@ -13,9 +13,11 @@ use std::sync::Mutex;
 #[derive(Default)]
 pub struct MemoryProfileStore {
     pub(in crate::ports) items: Mutex<HashMap<(ShopId, ProfileId), Versioned<Profile>>>,
-    identities: Mutex<HashMap<(ShopId, String), ProfileId>>,
-    records: Mutex<BTreeMap<(ShopId, ProfileId, RecordKey), Versioned<Record>>>,
+    pub(in crate::ports) identities: Mutex<HashMap<(ShopId, String), ProfileId>>,
+    pub(in crate::ports) records: Mutex<BTreeMap<(ShopId, ProfileId, RecordKey), Versioned<Record>>>,
     pub(in crate::ports) summaries: Mutex<HashMap<ShopId, Summary>>,
+    /// Shop erasures in progress ([`crate::ports::ShopEraser`]).
+    pub(in crate::ports) erasures: Mutex<HashMap<ShopId, crate::ports::ErasureCursor>>,
     faults: Mutex<RecordFaults>,
 }
 
@@ -131,17 +133,6 @@ impl ProfileStore for MemoryProfileStore {
     async fn delete_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<(), StoreError> {
         lock(&self.identities).remove(&(shop.clone(), key.to_string()));
         Ok(())
-    }
-
-    async fn erase_shop(&self, shop: &ShopId) -> Result<usize, StoreError> {
-        let mut items = lock(&self.items);
-        let mut identities = lock(&self.identities);
-        let mut records = lock(&self.records);
-        let before = items.len() + identities.len() + records.len();
-        items.retain(|(s, _), _| s != shop);
-        identities.retain(|(s, _), _| s != shop);
-        records.retain(|(s, _, _), _| s != shop);
-        Ok(before - items.len() - identities.len() - records.len())
     }
 
     async fn load_record(

@@ -110,6 +110,9 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// The schedule could not be filed under its customer (for their erasure).
+    #[error("could not file the schedule under its customer")]
+    File(#[from] crate::use_cases::update_profile::ApplyError),
     /// A program this build runs is missing from its catalogue, or has no mail to send.
     #[error("program {0} is not in the catalogue")]
     NoProgram(String),
@@ -131,6 +134,7 @@ impl Classify for RunError {
             RunError::Schedule(e) => e.retry(),
             RunError::Store(e) => e.retry(),
             RunError::Publish(e) => e.retry(),
+            RunError::File(e) => e.retry(),
             RunError::NotFiledYet => Retry::Transient,
             RunError::NoProgram(_) | RunError::Encode { .. } => Retry::Permanent,
         }

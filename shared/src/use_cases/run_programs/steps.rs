@@ -11,6 +11,7 @@ use crate::programs::request::MailedProduct;
 use crate::programs::{Action, Facts, Program, catalogue, program};
 use crate::schedule::ScheduleName;
 use crate::use_cases::lookup::find_profile;
+use crate::use_cases::schedules::remember_schedule;
 use chrono::{DateTime, Utc};
 
 /// How long a program step waits for profile-update to file its customer before it gives up.
@@ -37,9 +38,13 @@ pub(super) async fn start(r: &Runner<'_>, event: &Event) -> Result<Vec<String>, 
 }
 
 /// Arms a step at `at`, never sooner than a minute from now; the payload carries the time
-/// it is due, the step's "now" when it fires.
+/// it is due, the step's "now" when it fires. The schedule is filed under its customer
+/// first ([`remember_schedule`]), so their erasure finds it.
 async fn arm_step(r: &Runner<'_>, due: &ProgramDue, name: ScheduleName, at: DateTime<Utc>) -> Result<(), RunError> {
     let at = crate::schedule::whole_seconds(at.max(r.clock.now() + chrono::Duration::minutes(1)));
+    let mut keys = IdentityKey::all(&due.identity);
+    keys.extend(due.order.clone().map(IdentityKey::Order));
+    remember_schedule(r.store, &due.shop, due.profile.as_ref(), &keys, &name, at).await?;
     arm(r, name, at, &ProgramDue { due_at: Some(at), ..due.clone() }).await
 }
 
