@@ -281,6 +281,33 @@ async fn a_signed_api_batch_is_published_and_a_replay_is_refused() {
     assert_eq!(w.publisher.events().len(), 2);
 }
 
+/// Found by fuzzing: the second copy was claimed as a delivery in flight elsewhere and the
+/// whole batch answered 409, although the first copy had just been published.
+#[tokio::test]
+async fn an_api_batch_holding_the_same_event_twice_publishes_it_once_and_answers_200() {
+    let w = world();
+    let body = br#"{"events": [
+      {"id": "t-1", "type": "support.interaction", "occurred_at": "2026-11-23T17:00:00Z", "data": {"ticket_id": "1", "kind": "ticket_opened"}},
+      {"id": "t-1", "type": "support.interaction", "occurred_at": "2026-11-23T17:00:00Z", "data": {"ticket_id": "1", "kind": "ticket_opened"}}]}"#;
+    let response = handle(api_request(body, w.deps.clock.now(), API_SECRET), &w.deps).await;
+    assert_eq!(response.status(), StatusCode::OK, "{:?}", body_json(&response));
+    assert_eq!(body_json(&response)["result"], serde_json::json!({"published": 1, "parked": 0, "duplicates": 1}));
+    assert_eq!(w.publisher.events().len(), 1);
+}
+
+/// Found by fuzzing, as for API batches: two views with one id in a beacon answered 409.
+#[tokio::test]
+async fn a_beacon_repeating_a_view_id_publishes_the_view_once_and_answers_200() {
+    let w = world();
+    let beacon = br#"{"visitor_id": "v-1", "events": [
+        {"id": "1", "type": "page.viewed", "url": "https://shop.example/"},
+        {"id": "1", "type": "page.viewed", "url": "https://shop.example/"}]}"#;
+    let response = handle(track_request(Method::POST, "https://shop.example", beacon), &w.deps).await;
+    assert_eq!(response.status(), StatusCode::OK, "{:?}", body_json(&response));
+    assert_eq!(body_json(&response)["result"]["duplicates"], 1);
+    assert_eq!(w.publisher.events().len(), 1);
+}
+
 #[tokio::test]
 async fn api_events_of_an_unknown_type_are_a_bad_request() {
     let w = world();
