@@ -9,6 +9,7 @@ use crate::reject::Reject;
 use crate::{Deps, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
+use relance::bus::{BusEvent, MAX_ENTRY_BYTES};
 use relance::events::Event;
 use relance::ids::ShopId;
 use relance::normalise::Outcome;
@@ -91,6 +92,12 @@ pub async fn accept(deps: &Deps, events: Vec<Event>, on_failure: OnBusFailure) -
             return Err(Reject::Internal);
         }
     };
+    // The bus (and the parking queue) would refuse it for good: the sender's 413, not our 5xx.
+    if let Some(size) = entries.iter().map(BusEvent::entry_size).find(|size| *size > MAX_ENTRY_BYTES) {
+        tracing::info!(size, "a canonical event is over the bus's entry limit");
+        release(deps, &fresh).await;
+        return Err(Reject::EventTooLarge { size, limit: MAX_ENTRY_BYTES });
+    }
     match deps.publisher.publish(&entries).await {
         Ok(()) => accepted.published = fresh.len(),
         Err(error) => {

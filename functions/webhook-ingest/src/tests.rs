@@ -223,6 +223,22 @@ async fn woocommerce_pings_are_answered_and_orders_parked_when_the_bus_fails() {
     assert_eq!(w.parking.parked()[0].detail["id"], "woocommerce:demo.myshopify.com:d2");
 }
 
+/// Found while writing the fuzz targets (the in-memory bus has no size limit, so the fuzzer
+/// could not see it): a body under the 512 KB limit became a 1.4 MB event, which EventBridge
+/// refuses for good. WooCommerce got a 5xx after parking failed too; Shopify retried a
+/// delivery that could never succeed.
+#[tokio::test]
+async fn a_delivery_whose_event_is_over_the_bus_entry_limit_is_refused_413_and_publishes_nothing() {
+    let w = world();
+    let line = r#"{"quantity":1,"price":1},"#;
+    let lines = line.repeat((crate::MAX_WEBHOOK_BYTES - 100) / line.len());
+    let body = format!(r#"{{"id":1,"total":"1","currency":"EUR","line_items":[{lines}{{"quantity":1,"price":1}}]}}"#);
+    let response = handle(woo_request("order.created", "big", body.as_bytes(), WOO_SECRET), &w.deps).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{:?}", body_json(&response));
+    assert!(body_json(&response)["error"].as_str().unwrap().contains("over the bus's limit"));
+    assert!(w.publisher.events().is_empty() && w.parking.parked().is_empty());
+}
+
 fn api_request(body: &[u8], signed_at: chrono::DateTime<Utc>, secret_value: &str) -> Request {
     api_request_with(body, signed_at, secret_value)
 }
