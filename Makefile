@@ -9,10 +9,15 @@ CARGO_TEST_FLAGS ?=
 PROPTEST_CI_SEED := 20261202
 # `make explore`: cases per property test.
 CASES ?= 100000
+# `make fuzz`: inputs per fuzz target, and the run's seed (fresh unless given: FUZZ_SEED=… replays).
+FUZZ_INPUTS ?= 10000000
+ifndef FUZZ_SEED
+FUZZ_SEED := $(shell od -An -N8 -tu8 /dev/urandom | tr -d ' ')
+endif
 # SAM CLI must not try to reach its telemetry endpoint (no internet on CI).
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help demo test explore tools up down status fmt lint lint-rust lint-infra build watch dispatch bench scale clean-local
+.PHONY: help demo test explore fuzz tools up down status fmt lint lint-rust lint-infra build watch dispatch bench scale clean-local
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,6 +34,10 @@ test: tools ## Everything CI checks: fmt, clippy, template lint, unit and integr
 
 explore: ## Every property test with CASES cases (default 100,000) from a fresh seed, optimised build (hours; not part of `make test`)
 	PROPTEST_CASES=$(CASES) cargo test --profile explore -p relance -p webhook-ingest --features relance/fakes --lib
+
+fuzz: ## Structured fuzzing: FUZZ_INPUTS (default 10,000,000) mutations of the fixtures per parser and route, optimised build, seed printed (hours; not part of `make test`)
+	@echo "fuzz: $(FUZZ_INPUTS) inputs per target; replay with make fuzz FUZZ_SEED=$(FUZZ_SEED) (one target: add FUZZ_TARGET=<test name>)"
+	FUZZ_INPUTS=$(FUZZ_INPUTS) FUZZ_SEED=$(FUZZ_SEED) cargo test --profile explore -p relance -p webhook-ingest --features relance/fakes --lib $(or $(FUZZ_TARGET),fuzz_) -- --ignored --nocapture --test-threads=1
 
 tools: ## Install the pinned local tools (.venv, .tools/npm) when missing
 	@infra/local/tools.sh

@@ -36,5 +36,8 @@ pub mod testing;
 pub mod unsubscribe;
 pub mod use_cases;
 
+#[cfg(test)]
+mod fuzz;
+
 #[cfg(feature = "aws")]
 pub mod aws;

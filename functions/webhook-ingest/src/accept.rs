@@ -9,10 +9,12 @@ use crate::reject::Reject;
 use crate::{Deps, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
+use relance::bus::{BusEvent, MAX_ENTRY_BYTES};
 use relance::events::Event;
 use relance::ids::ShopId;
 use relance::normalise::Outcome;
 use relance::ports::Claim;
+use std::collections::HashSet;
 
 /// What to do when the bus refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +39,16 @@ pub async fn accept(deps: &Deps, events: Vec<Event>, on_failure: OnBusFailure) -
     let mut accepted = Accepted::default();
     let mut fresh = Vec::with_capacity(events.len());
     let mut in_flight = 0;
+    let mut seen = HashSet::with_capacity(events.len());
     for event in events {
+        // The same event twice in one batch is one event: the ledger would take the second
+        // copy for a delivery in flight in another request and ask for a retry (409) though
+        // the first copy is being published right here (found by fuzzing).
+        if !seen.insert((event.shop.clone(), event.id.clone())) {
+            tracing::info!(event = %event.id, "repeated within the batch: published once");
+            accepted.duplicates += 1;
+            continue;
+        }
         match deps.ledger.claim(&event.shop, &event.id, now).await {
             Ok(Claim::Fresh) => fresh.push(event),
             Ok(Claim::Duplicate) => {
@@ -81,6 +92,12 @@ pub async fn accept(deps: &Deps, events: Vec<Event>, on_failure: OnBusFailure) -
             return Err(Reject::Internal);
         }
     };
+    // The bus (and the parking queue) would refuse it for good: the sender's 413, not our 5xx.
+    if let Some(size) = entries.iter().map(BusEvent::entry_size).find(|size| *size > MAX_ENTRY_BYTES) {
+        tracing::info!(size, "a canonical event is over the bus's entry limit");
+        release(deps, &fresh).await;
+        return Err(Reject::EventTooLarge { size, limit: MAX_ENTRY_BYTES });
+    }
     match deps.publisher.publish(&entries).await {
         Ok(()) => accepted.published = fresh.len(),
         Err(error) => {

@@ -73,4 +73,6 @@ pub fn json(status: StatusCode, body: serde_json::Value) -> Response<Body> {
 }
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;

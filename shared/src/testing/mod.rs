@@ -6,6 +6,16 @@
 //! run means the change broke something), else a fresh one, printed, so a failure found
 //! while exploring can be replayed. proptest also writes every failing case it shrinks to
 //! `proptest-regressions/`, replayed first on every run: commit those files.
+//!
+//! Fuzzing ([`mutate`], [`fuzz`], [`fixtures`]) lives here too, beside the property tests'
+//! configuration, for the same reason: both crates with parsers (this one's normalisers,
+//! money and signatures; webhook-ingest's routes) drive the same mutator and runner, and
+//! neither may reach production code (feature `fakes`, like the in-memory ports).
+
+pub mod fixtures;
+pub mod fuzz;
+pub mod mutate;
+pub mod oddities;
 
 use proptest::test_runner::{Config, RngSeed};
 
