@@ -73,6 +73,9 @@ pub struct AcceptedMail {
     pub message_key: String,
     /// `marketing` or `transactional` (the send's `kind` tag).
     pub kind: String,
+    /// The recipient and subject: what a mail is across two shops, whose message keys differ.
+    pub to: String,
+    pub subject: String,
     /// The sender never saw SES's answer (an [`Fault::AnswerLost`]).
     pub answer_lost: bool,
 }
@@ -257,7 +260,10 @@ impl State {
             .collect();
         if let Some(tags) = MailTags::from_tags(&tags) {
             let kind = tags_kind(&request);
-            let mail = AcceptedMail { shop: tags.shop.to_string(), message_key: tags.message, kind, answer_lost };
+            let to = request["Destination"]["ToAddresses"][0].as_str().unwrap_or_default().to_owned();
+            let subject = request["Content"]["Simple"]["Subject"]["Data"].as_str().unwrap_or_default().to_owned();
+            let mail =
+                AcceptedMail { shop: tags.shop.to_string(), message_key: tags.message, kind, to, subject, answer_lost };
             self.tally.lock().expect("tally").mails.push(mail);
         }
     }
