@@ -27,7 +27,7 @@ async fn the_ledger_lets_exactly_one_of_concurrent_duplicates_publish() {
     let event = EventId::parse(unique("shopify:evt")).unwrap();
     let now = Utc::now();
 
-    let claims = futures_join(|| environment(), &shop, &event, now, 8).await;
+    let claims = futures_join(&environment, &shop, &event, now, 8).await;
     assert_eq!(claims.iter().filter(|c| **c == Claim::Fresh).count(), 1, "{claims:?}");
     assert!(claims.iter().all(|c| matches!(c, Claim::Fresh | Claim::InFlight)));
 
