@@ -46,3 +46,27 @@ async fn a_one_time_schedule_is_created_replaced_and_deleted() {
     let gone = stack.scheduler().get_schedule().group_name(&group).name(name.as_str()).send().await;
     assert!(gone.is_err());
 }
+
+#[tokio::test]
+async fn create_arms_a_new_schedule_once_and_leaves_a_pending_one_as_it_is() {
+    let stack = LocalStack::connect().await.unwrap();
+    let (scheduler, group) = adapter(&stack);
+    let name = ScheduleName::parse(unique("program")).unwrap();
+    let at = Utc::now().trunc_subsecs(0) + Duration::days(7);
+    let first = OneTimeSchedule { name: name.clone(), at, payload: json!({ "step": 1, "started": "first" }) };
+
+    assert!(scheduler.create(&first).await.unwrap(), "created");
+    // The same trigger redelivered: no error.
+    scheduler.create(&first).await.expect("a repeated create is not an error");
+    // A later trigger of the same occasion: the pending schedule keeps its time and payload.
+    let later =
+        OneTimeSchedule { at: at + Duration::seconds(3), payload: json!({ "step": 1, "started": "later" }), ..first };
+    assert!(!scheduler.create(&later).await.unwrap(), "one of that name is pending");
+    let stored = stack.scheduler().get_schedule().group_name(&group).name(name.as_str()).send().await.unwrap();
+    assert_eq!(stored.schedule_expression(), Some(format!("at({})", at.format("%Y-%m-%dT%H:%M:%S")).as_str()));
+    assert!(stored.target().unwrap().input().unwrap().contains("\"first\""));
+
+    assert!(scheduler.delete(&name).await.unwrap());
+    assert!(scheduler.create(&later).await.unwrap(), "after it fired (deleted), a new one is armed");
+    assert!(scheduler.delete(&name).await.unwrap());
+}

@@ -410,3 +410,34 @@ async fn a_bus_outage_is_a_transient_failure_and_a_foreign_payload_a_permanent_o
     assert_eq!(diagnostic.error_type, "Permanent.Malformed");
     assert!(diagnostic.error_message.starts_with("input is neither a bus event"), "{}", diagnostic.error_message);
 }
+
+#[tokio::test]
+async fn views_a_second_apart_start_one_scenario_run_at_the_first_and_mail_a_lists_them_all() {
+    let w = world(r#"{"shops": [{"id": "demo.myshopify.com", "time_zone": "Europe/Paris"}]}"#);
+    let checkout = sample("cart-abandon-timer/checkout-started");
+    w.profile_update(&checkout).await;
+    w.subscribe(&checkout).await;
+    let first = w.clock.now();
+    for (n, title) in ["Chablis 2023", "Meursault 2022", "Chablis 2023 magnum"].iter().enumerate() {
+        let view = bus(
+            &w,
+            &format!("v{n}"),
+            json!({ "type": "product.viewed", "product_id": format!("p{n}"), "title": title,
+                "url": format!("https://demo.example/p/{n}"), "price": { "minor": 2900, "currency": "EUR" } }),
+        );
+        w.profile_update(&view).await;
+        let Outcome::Started { programs } = handle(view, &w.deps).await.unwrap() else { panic!("{title}") };
+        assert_eq!(programs, ["visits-scenario"]);
+        // Each view a second after the one before: the run's clock must not move with them.
+        w.clock.advance(chrono::Duration::seconds(1));
+    }
+    let pending = w.scheduler.pending();
+    assert_eq!(pending.len(), 1, "one run for the period");
+    assert_eq!(pending[0].at, first + chrono::Duration::days(7), "a week after the first view");
+
+    assert!(matches!(w.fire().await, Outcome::Requested { .. }));
+    let mail = w.requests().pop().expect("mail A");
+    assert_eq!((mail.program.as_str(), mail.template.as_str()), ("visits-scenario", "scenario-a"));
+    let viewed: Vec<&str> = mail.products.iter().map(|p| p.title.as_str()).collect();
+    assert_eq!(viewed.len(), 3, "{viewed:?}");
+}

@@ -58,6 +58,32 @@ impl EventBridgeScheduler {
         Self { client, group: group.into(), target: None }
     }
 
+    /// `CreateSchedule`; `Ok(false)` when a schedule of that name is pending. A create
+    /// applied and retried after its answer was lost carries the same client token, so it
+    /// succeeds rather than conflicting with itself.
+    async fn create_new(&self, schedule: &OneTimeSchedule) -> Result<bool, ScheduleError> {
+        let created = self
+            .client
+            .create_schedule()
+            .group_name(&self.group)
+            .name(schedule.name.as_str())
+            .schedule_expression(at_expression(schedule))
+            .schedule_expression_timezone("UTC")
+            .flexible_time_window(off()?)
+            .action_after_completion(ActionAfterCompletion::Delete)
+            .target(self.target(schedule)?)
+            .client_token(client_token(schedule))
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(true),
+            Err(err) => match err.into_service_error() {
+                CreateScheduleError::ConflictException(_) => Ok(false),
+                other => Err(ScheduleError::Backend(boxed(other))),
+            },
+        }
+    }
+
     fn target(&self, schedule: &OneTimeSchedule) -> Result<Target, ScheduleError> {
         let target = self
             .target
@@ -74,6 +100,14 @@ impl EventBridgeScheduler {
             .build()
             .map_err(|e| ScheduleError::Backend(boxed(e)))
     }
+}
+
+/// Fires at its exact time: no flexible window.
+fn off() -> Result<FlexibleTimeWindow, ScheduleError> {
+    FlexibleTimeWindow::builder()
+        .mode(FlexibleTimeWindowMode::Off)
+        .build()
+        .map_err(|e| ScheduleError::Backend(boxed(e)))
 }
 
 /// `at()` takes local wall time in the given zone; we always pass UTC.
@@ -97,47 +131,29 @@ fn client_token(schedule: &OneTimeSchedule) -> String {
 impl Scheduler for EventBridgeScheduler {
     #[tracing::instrument(skip_all, fields(schedule = %schedule.name, at = %schedule.at))]
     async fn upsert(&self, schedule: &OneTimeSchedule) -> Result<(), ScheduleError> {
-        let target = self.target(schedule)?;
-        let window = FlexibleTimeWindow::builder()
-            .mode(FlexibleTimeWindowMode::Off)
-            .build()
-            .map_err(|e| ScheduleError::Backend(boxed(e)))?;
-        let created = self
-            .client
-            .create_schedule()
+        if self.create_new(schedule).await? {
+            return Ok(());
+        }
+        // Same name already armed: replace it (new time or payload).
+        self.client
+            .update_schedule()
             .group_name(&self.group)
             .name(schedule.name.as_str())
             .schedule_expression(at_expression(schedule))
             .schedule_expression_timezone("UTC")
-            .flexible_time_window(window.clone())
+            .flexible_time_window(off()?)
             .action_after_completion(ActionAfterCompletion::Delete)
-            .target(target.clone())
+            .target(self.target(schedule)?)
             .client_token(client_token(schedule))
             .send()
-            .await;
-        match created {
-            Ok(_) => Ok(()),
-            Err(err) => match err.into_service_error() {
-                // Same name already armed: replace it (new time or payload).
-                CreateScheduleError::ConflictException(_) => {
-                    self.client
-                        .update_schedule()
-                        .group_name(&self.group)
-                        .name(schedule.name.as_str())
-                        .schedule_expression(at_expression(schedule))
-                        .schedule_expression_timezone("UTC")
-                        .flexible_time_window(window)
-                        .action_after_completion(ActionAfterCompletion::Delete)
-                        .target(target)
-                        .client_token(client_token(schedule))
-                        .send()
-                        .await
-                        .map_err(|e| ScheduleError::Backend(boxed(e)))?;
-                    Ok(())
-                }
-                other => Err(ScheduleError::Backend(boxed(other))),
-            },
-        }
+            .await
+            .map_err(|e| ScheduleError::Backend(boxed(e)))?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(schedule = %schedule.name, at = %schedule.at))]
+    async fn create(&self, schedule: &OneTimeSchedule) -> Result<bool, ScheduleError> {
+        self.create_new(schedule).await
     }
 
     #[tracing::instrument(skip_all, fields(schedule = %name))]

@@ -26,6 +26,15 @@ impl Scheduler for MemoryScheduler {
         Ok(())
     }
 
+    async fn create(&self, schedule: &OneTimeSchedule) -> Result<bool, ScheduleError> {
+        let mut schedules = lock(&self.schedules);
+        if schedules.contains_key(schedule.name.as_str()) {
+            return Ok(false);
+        }
+        schedules.insert(schedule.name.as_str().to_owned(), schedule.clone());
+        Ok(true)
+    }
+
     async fn delete(&self, name: &ScheduleName) -> Result<bool, ScheduleError> {
         Ok(lock(&self.schedules).remove(name.as_str()).is_some())
     }

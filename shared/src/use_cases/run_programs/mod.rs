@@ -195,8 +195,27 @@ async fn arm<T: serde::Serialize>(
     at: DateTime<Utc>,
     payload: &T,
 ) -> Result<(), RunError> {
+    r.scheduler.upsert(&one_time(name, at, payload)?).await?;
+    Ok(())
+}
+
+/// Creates the one-time schedule `name` as [`arm`] does, unless one of that name is
+/// pending: `Ok(false)`, and the pending one stays as it is.
+async fn arm_new<T: serde::Serialize>(
+    r: &Runner<'_>,
+    name: crate::schedule::ScheduleName,
+    at: DateTime<Utc>,
+    payload: &T,
+) -> Result<bool, RunError> {
+    Ok(r.scheduler.create(&one_time(name, at, payload)?).await?)
+}
+
+fn one_time<T: serde::Serialize>(
+    name: crate::schedule::ScheduleName,
+    at: DateTime<Utc>,
+    payload: &T,
+) -> Result<OneTimeSchedule, RunError> {
     let payload =
         serde_json::to_value(payload).map_err(|source| RunError::Encode { what: "a schedule's input", source })?;
-    r.scheduler.upsert(&OneTimeSchedule { name, at: crate::schedule::whole_seconds(at), payload }).await?;
-    Ok(())
+    Ok(OneTimeSchedule { name, at: crate::schedule::whole_seconds(at), payload })
 }

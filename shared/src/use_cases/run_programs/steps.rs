@@ -1,7 +1,7 @@
 //! The engine's programs: start a run when an event matches a trigger, and carry out what
 //! the engine decides when a step comes due.
 
-use super::{Outcome, RunError, Runner, arm, publish};
+use super::{Outcome, RunError, Runner, arm, arm_new, publish};
 use crate::events::Event;
 use crate::profile::{IdentityKey, Profile, Record};
 use crate::programs::affinity::{SUGGESTIONS, order_products, suggest};
@@ -18,8 +18,11 @@ use chrono::{DateTime, Utc};
 const FILING_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
 /// Starts the run of every engine program `event` triggers: arms its first step (never
-/// sooner than a minute, so profile-update has filed the event when it is due). A repeated
-/// trigger re-arms the same schedule, so a run starts once per occasion.
+/// sooner than a minute, so profile-update has filed the event when it is due). A trigger
+/// repeated within the occasion (a redelivered event, another view in the same period)
+/// finds the first step pending and leaves it as the first trigger set it: the run starts
+/// once per occasion, and its clock is the occasion's first trigger — the scenario's "three
+/// views in the week" counts the views from the first one, not from the last.
 pub(super) async fn start(r: &Runner<'_>, event: &Event) -> Result<Vec<String>, RunError> {
     let Ok(programs) = catalogue() else { return Ok(Vec::new()) };
     let now = r.clock.now();
@@ -31,7 +34,7 @@ pub(super) async fn start(r: &Runner<'_>, event: &Event) -> Result<Vec<String>, 
             continue;
         }
         let Some((due, at)) = engine::start(program, event, zone, now) else { continue };
-        arm_step(r, &due, due.schedule_name(), at).await?;
+        arm_step(r, &due, due.schedule_name(), at, Arming::KeepPending).await?;
         started.push(program.id.clone());
     }
     Ok(started)
@@ -40,12 +43,30 @@ pub(super) async fn start(r: &Runner<'_>, event: &Event) -> Result<Vec<String>, 
 /// Arms a step at `at`, never sooner than a minute from now; the payload carries the time
 /// it is due, the step's "now" when it fires. The schedule is filed under its customer
 /// first ([`remember_schedule`]), so their erasure finds it.
-async fn arm_step(r: &Runner<'_>, due: &ProgramDue, name: ScheduleName, at: DateTime<Utc>) -> Result<(), RunError> {
+async fn arm_step(
+    r: &Runner<'_>,
+    due: &ProgramDue,
+    name: ScheduleName,
+    at: DateTime<Utc>,
+    arming: Arming,
+) -> Result<(), RunError> {
     let at = crate::schedule::whole_seconds(at.max(r.clock.now() + chrono::Duration::minutes(1)));
     let mut keys = IdentityKey::all(&due.identity);
     keys.extend(due.order.clone().map(IdentityKey::Order));
     remember_schedule(r.store, &due.shop, due.profile.as_ref(), &keys, &name, at).await?;
-    arm(r, name, at, &ProgramDue { due_at: Some(at), ..due.clone() }).await
+    let payload = ProgramDue { due_at: Some(at), ..due.clone() };
+    match arming {
+        Arming::Replace => arm(r, name, at, &payload).await,
+        Arming::KeepPending => arm_new(r, name, at, &payload).await.map(|_| ()),
+    }
+}
+
+/// Whether arming a step replaces a pending schedule of its name (the run's next step, a
+/// pause) or keeps it (a run's first step, armed again by a repeated trigger).
+#[derive(Debug, Clone, Copy)]
+enum Arming {
+    Replace,
+    KeepPending,
 }
 
 /// A due step: re-read the customer and their records, let the engine decide, then publish
@@ -83,13 +104,13 @@ pub(super) async fn advance(r: &Runner<'_>, due: &ProgramDue) -> Result<Outcome,
         Advance::Mail { request, next } => {
             publish(r, &request).await?;
             if let Some((next_due, at)) = &next {
-                arm_step(r, next_due, next_due.schedule_name(), *at).await?;
+                arm_step(r, next_due, next_due.schedule_name(), *at, Arming::Replace).await?;
             }
             Ok(Outcome::Requested { step: request.step, next: next.map(|(d, at)| (d.step, at)) })
         }
         Advance::Arm { due: next, at, paused } => {
             let name = if paused { next.pause_name() } else { next.schedule_name() };
-            arm_step(r, &next, name, at).await?;
+            arm_step(r, &next, name, at, Arming::Replace).await?;
             Ok(Outcome::Waiting { step: next.step, at, paused })
         }
         Advance::Stop(reason) => {

@@ -111,8 +111,11 @@ fn check(steps: &[(Step, i64, i64, bool)], refire: &[bool]) -> Result<(), TestCa
             Due::Arrive(event) => {
                 customer.apply(&event);
                 for program in &programs {
+                    // A run's first step pending is kept (the runner's `Arming::KeepPending`).
                     if let Some((due, at)) = start(program, &event, paris(), now) {
-                        schedules.insert(due.schedule_name().to_string(), (due, at.max(now + Duration::minutes(1))));
+                        schedules
+                            .entry(due.schedule_name().to_string())
+                            .or_insert((due, at.max(now + Duration::minutes(1))));
                     }
                 }
             }
