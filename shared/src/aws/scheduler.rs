@@ -58,32 +58,6 @@ impl EventBridgeScheduler {
         Self { client, group: group.into(), target: None }
     }
 
-    /// `CreateSchedule`; `Ok(false)` when a schedule of that name is pending. A create
-    /// applied and retried after its answer was lost carries the same client token, so it
-    /// succeeds rather than conflicting with itself.
-    async fn create_new(&self, schedule: &OneTimeSchedule) -> Result<bool, ScheduleError> {
-        let created = self
-            .client
-            .create_schedule()
-            .group_name(&self.group)
-            .name(schedule.name.as_str())
-            .schedule_expression(at_expression(schedule))
-            .schedule_expression_timezone("UTC")
-            .flexible_time_window(off()?)
-            .action_after_completion(ActionAfterCompletion::Delete)
-            .target(self.target(schedule)?)
-            .client_token(client_token(schedule))
-            .send()
-            .await;
-        match created {
-            Ok(_) => Ok(true),
-            Err(err) => match err.into_service_error() {
-                CreateScheduleError::ConflictException(_) => Ok(false),
-                other => Err(ScheduleError::Backend(boxed(other))),
-            },
-        }
-    }
-
     fn target(&self, schedule: &OneTimeSchedule) -> Result<Target, ScheduleError> {
         let target = self
             .target
@@ -131,7 +105,7 @@ fn client_token(schedule: &OneTimeSchedule) -> String {
 impl Scheduler for EventBridgeScheduler {
     #[tracing::instrument(skip_all, fields(schedule = %schedule.name, at = %schedule.at))]
     async fn upsert(&self, schedule: &OneTimeSchedule) -> Result<(), ScheduleError> {
-        if self.create_new(schedule).await? {
+        if self.create(schedule).await? {
             return Ok(());
         }
         // Same name already armed: replace it (new time or payload).
@@ -151,9 +125,31 @@ impl Scheduler for EventBridgeScheduler {
         Ok(())
     }
 
+    /// `CreateSchedule`; a `ConflictException` means one of that name is pending. A create
+    /// retried after its answer was lost finds its own schedule: either answer leaves the one
+    /// schedule this call asked for.
     #[tracing::instrument(skip_all, fields(schedule = %schedule.name, at = %schedule.at))]
     async fn create(&self, schedule: &OneTimeSchedule) -> Result<bool, ScheduleError> {
-        self.create_new(schedule).await
+        let created = self
+            .client
+            .create_schedule()
+            .group_name(&self.group)
+            .name(schedule.name.as_str())
+            .schedule_expression(at_expression(schedule))
+            .schedule_expression_timezone("UTC")
+            .flexible_time_window(off()?)
+            .action_after_completion(ActionAfterCompletion::Delete)
+            .target(self.target(schedule)?)
+            .client_token(client_token(schedule))
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(true),
+            Err(err) => match err.into_service_error() {
+                CreateScheduleError::ConflictException(_) => Ok(false),
+                other => Err(ScheduleError::Backend(boxed(other))),
+            },
+        }
     }
 
     #[tracing::instrument(skip_all, fields(schedule = %name))]

@@ -199,17 +199,8 @@ async fn arm<T: serde::Serialize>(
     Ok(())
 }
 
-/// Creates the one-time schedule `name` as [`arm`] does, unless one of that name is
-/// pending: `Ok(false)`, and the pending one stays as it is.
-async fn arm_new<T: serde::Serialize>(
-    r: &Runner<'_>,
-    name: crate::schedule::ScheduleName,
-    at: DateTime<Utc>,
-    payload: &T,
-) -> Result<bool, RunError> {
-    Ok(r.scheduler.create(&one_time(name, at, payload)?).await?)
-}
-
+/// The one-time schedule `name`, due at `at` (to the second), with `payload` as the
+/// timer's input.
 fn one_time<T: serde::Serialize>(
     name: crate::schedule::ScheduleName,
     at: DateTime<Utc>,

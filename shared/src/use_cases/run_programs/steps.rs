@@ -1,7 +1,7 @@
 //! The engine's programs: start a run when an event matches a trigger, and carry out what
 //! the engine decides when a step comes due.
 
-use super::{Outcome, RunError, Runner, arm, arm_new, publish};
+use super::{Outcome, RunError, Runner, arm, one_time, publish};
 use crate::events::Event;
 use crate::profile::{IdentityKey, Profile, Record};
 use crate::programs::affinity::{SUGGESTIONS, order_products, suggest};
@@ -57,7 +57,11 @@ async fn arm_step(
     let payload = ProgramDue { due_at: Some(at), ..due.clone() };
     match arming {
         Arming::Replace => arm(r, name, at, &payload).await,
-        Arming::KeepPending => arm_new(r, name, at, &payload).await.map(|_| ()),
+        // Found pending (`false`): the first trigger's run stands.
+        Arming::KeepPending => {
+            r.scheduler.create(&one_time(name, at, &payload)?).await?;
+            Ok(())
+        }
     }
 }
 
