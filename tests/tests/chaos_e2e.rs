@@ -122,7 +122,7 @@ async fn unconfirmed(live: &LiveShop) -> BTreeSet<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "about 10 minutes on 2 cores: `make chaos`"]
+#[ignore = "needs a stack of its own: `make test` runs it after the others, `make chaos` alone"]
 async fn a_shop_played_with_a_tenth_of_aws_calls_faulted_ends_as_its_clean_run() {
     let seed = std::env::var("RELANCE_CHAOS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(SEED);
     let stack = LocalStack::connect().await.expect("the local stack (make up)");
