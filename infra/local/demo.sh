@@ -44,6 +44,9 @@ echo "==> opening target/demo/report.html in headless Chromium"
 infra/local/tools.sh browser
 node infra/local/report-check.mjs target/demo/report.html target/demo/report.png
 
+echo "==> one customer as the operator looks them up: relance --local profile <the customer with most orders>"
+target/debug/relance --local profile "$(cat target/demo/customer.txt)"
+
 if [[ "${RELANCE_DEMO_KEEP:-}" == 1 ]]; then
   grep -E '^RELANCE_SES_EMULATOR_URL=' .local/stack.env | sed 's/^RELANCE_SES_EMULATOR_URL=/==> the SES emulator viewer: /'
   read -r -p "==> press Enter to stop the stack " _

@@ -3,7 +3,18 @@
 //! Every missing variable is reported in one error, so a misconfigured deployment is fixed
 //! in one round instead of one variable per failed cold start.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Parses `KEY=VALUE` lines, as `make up` writes `.local/stack.env` and `cargo lambda watch
+/// --env-file` reads them; blank lines and `#` comments are skipped.
+pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("missing or empty environment variables: {}", .0.join(", "))]

@@ -4,7 +4,7 @@
 //! Nothing here touches the process environment, so tests can run in parallel threads.
 
 use crate::targets::Targets;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -41,15 +41,7 @@ pub fn local_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).join(".local"))
 }
 
-/// Parses `KEY=VALUE` lines; blank lines and `#` comments are skipped.
-pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect()
-}
+pub use relance::config::parse_env_file;
 
 impl LocalStack {
     pub async fn connect() -> Result<Self, StackError> {
@@ -66,19 +58,13 @@ impl LocalStack {
         let targets = serde_json::from_str(&read("targets.json")?)
             .map_err(|source| StackError::Invalid { path: targets_path, source })?;
         let mut stack = Self { dir, vars, targets, sdk: SdkConfig::builder().build() };
-        let credentials = aws_sdk_sqs::config::Credentials::new(
+        stack.sdk = relance::aws::local_sdk_config(
+            stack.var("AWS_REGION")?,
+            stack.var("AWS_ENDPOINT_URL")?,
             stack.var("AWS_ACCESS_KEY_ID")?,
             stack.var("AWS_SECRET_ACCESS_KEY")?,
-            None,
-            None,
-            "relance-local-stack",
-        );
-        stack.sdk = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(stack.var("AWS_REGION")?.to_owned()))
-            .credentials_provider(credentials)
-            .endpoint_url(stack.var("AWS_ENDPOINT_URL")?)
-            .load()
-            .await;
+        )
+        .await;
         Ok(stack)
     }
 

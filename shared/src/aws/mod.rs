@@ -38,6 +38,24 @@ pub async fn load_sdk_config(budget: Budget) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts).load().await
 }
 
+/// The SDK configuration of the local stack (`make up`): one endpoint for every emulated
+/// service and the emulators' fixed credentials, whatever the environment or profile says.
+pub async fn local_sdk_config(
+    region: &str,
+    endpoint: &str,
+    access_key: &str,
+    secret_key: &str,
+) -> aws_config::SdkConfig {
+    let credentials =
+        aws_sdk_secretsmanager::config::Credentials::new(access_key, secret_key, None, None, "relance-local-stack");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(credentials)
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
 /// Keeps an SDK error whole as the `source` of a domain error.
 fn boxed<E: std::error::Error + Send + Sync + 'static>(err: E) -> crate::ports::BackendError {
     Box::new(err)

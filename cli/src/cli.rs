@@ -1,0 +1,288 @@
+//! The command line: what each command takes, and the wiring from it to the library.
+
+use clap::{Args, Parser, Subcommand};
+use relance::aws::DynamoProfileStore;
+use relance::ids::{Email, ShopId};
+use relance_cli::profile;
+use relance_cli::shops::{self, NewMail, NewShop, Rotated, SecretKind, SecretsManagerShops, ShopsSecret};
+use relance_cli::stack::{Stack, Target};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Relance's command line: the shops of a deployment and their secrets, one customer looked up.
+///
+/// Every command names its deployment: `--stack NAME` (a stack deployed from
+/// infra/template.yaml, with your AWS credentials) or `--local` (the stack `make up` runs).
+#[derive(Debug, Parser)]
+#[command(name = "relance", version, propagate_version = true)]
+pub struct Cli {
+    /// The CloudFormation stack deployed from infra/template.yaml.
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "local")]
+    stack: Option<String>,
+    /// The stack's region, when not your AWS profile's.
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// The local stack of `make up` (its `.local/stack.env`).
+    #[arg(long, global = true)]
+    local: bool,
+    /// The local stack's environment file, when not `.local/stack.env` (implies --local).
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "stack")]
+    stack_env: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The shops of the deployment (its shops secret).
+    #[command(subcommand)]
+    Shops(ShopsCommand),
+    /// One customer, by e-mail: identity, consent, orders, open checkouts, segment, predicted value, last mails.
+    Profile {
+        email: String,
+        /// The shop (`relance shops list`); needed only when the deployment has several.
+        #[arg(long)]
+        shop: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ShopsCommand {
+    /// Every shop: how it reaches Relance and how many secrets each list holds (never the secrets).
+    List,
+    /// Adds a shop, with new secrets for the API, the unsubscribe links and WooCommerce's webhooks.
+    ///
+    /// A Shopify shop's webhooks are signed with the app's client secret: give it on stdin
+    /// (`relance shops add … --shopify-domain D < client-secret.txt`), never on the command line.
+    Add(Box<AddArgs>),
+    /// Puts a new secret first in one of a shop's lists, the old ones still valid; `--retire` then drops them.
+    ///
+    /// Rotate, give the new secret to the platform, check deliveries arrive, then retire. A
+    /// new Shopify client secret is read from stdin; the others are drawn and printed once.
+    RotateSecret {
+        /// The shop's id (`relance shops list`).
+        shop: String,
+        /// Which list.
+        #[arg(long = "for", value_enum)]
+        kind: SecretKind,
+        /// Keep only the newest secret (after the platform has it).
+        #[arg(long)]
+        retire: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct AddArgs {
+    /// The shop's id: its `myshopify.com` domain for a Shopify shop, any short name otherwise.
+    id: String,
+    /// ISO 4217 currency of the shop's prices.
+    #[arg(long)]
+    currency: String,
+    /// The language of its mail (`fr`, `en`, …).
+    #[arg(long)]
+    locale: Option<String>,
+    /// IANA time zone, for mail at local hours (`Europe/Paris`).
+    #[arg(long)]
+    time_zone: Option<String>,
+    /// The store's `myshopify.com` domain (its client secret on stdin).
+    #[arg(long, value_name = "DOMAIN")]
+    shopify_domain: Option<String>,
+    /// The WooCommerce store's site URL (its webhooks' `X-WC-Webhook-Source`).
+    #[arg(long, value_name = "URL")]
+    woocommerce_url: Option<String>,
+    /// A site origin allowed to use the browser tracker (repeat for several).
+    #[arg(long = "track-origin", value_name = "ORIGIN")]
+    track_origins: Vec<String>,
+    /// The marketing mail's sender, `Name <address@domain>` (a domain verified in SES).
+    #[arg(long, value_name = "MAILBOX", requires_all = ["mail_name", "site_url"])]
+    mail_from: Option<String>,
+    /// The shop's name as its customers know it.
+    #[arg(long, value_name = "NAME")]
+    mail_name: Option<String>,
+    /// The shop's site, linked from the unsubscribe pages.
+    #[arg(long, value_name = "URL")]
+    site_url: Option<String>,
+}
+
+impl Cli {
+    fn target(&self) -> Result<Target, Error> {
+        match (&self.stack, &self.stack_env, self.local) {
+            (Some(name), _, _) => Ok(Target::Deployed { name: name.clone(), region: self.region.clone() }),
+            (None, Some(path), _) => Ok(Target::Local(path.clone())),
+            (None, None, true) => Ok(Target::Local(PathBuf::from(".local/stack.env"))),
+            (None, None, false) => Err("name the deployment: --stack NAME (deployed from infra/template.yaml) or --local (the stack of `make up`)".into()),
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    let stack = cli.target()?.resolve().await?;
+    let secret = SecretsManagerShops::new(aws_sdk_secretsmanager::Client::new(&stack.sdk), &stack.shops_secret);
+    match cli.command {
+        Command::Shops(ShopsCommand::List) => list(&secret, &stack).await,
+        Command::Shops(ShopsCommand::Add(args)) => add(&secret, &stack, *args).await,
+        Command::Shops(ShopsCommand::RotateSecret { shop, kind, retire }) => {
+            rotate(&secret, &ShopId::parse(&shop)?, kind, retire).await
+        }
+        Command::Profile { email, shop } => show_profile(&secret, &stack, &email, shop).await,
+    }
+}
+
+async fn list(secret: &dyn ShopsSecret, stack: &Stack) -> Result<(), Error> {
+    let shops = shops::list(secret).await?;
+    println!("{} shop(s) in stack {}", shops.len(), stack.name);
+    for shop in shops {
+        let mut reaches = Vec::new();
+        if let Some(domain) = &shop.shopify_domain {
+            reaches.push(format!("Shopify {domain}"));
+        }
+        if let Some(source) = &shop.woocommerce_source {
+            reaches.push(format!("WooCommerce {source}"));
+        }
+        let secrets: Vec<String> = shop.secrets.iter().map(|(list, n)| format!("{list} {n}")).collect();
+        println!("{}", shop.id);
+        println!(
+            "  {} {}",
+            shop.currency.as_deref().unwrap_or("no currency"),
+            shop.time_zone.as_deref().unwrap_or("UTC")
+        );
+        println!(
+            "  reaches Relance by: {}",
+            if reaches.is_empty() { "the API only".into() } else { reaches.join(", ") }
+        );
+        println!("  secrets: {}", secrets.join(", "));
+        println!("  marketing mail: {}", if shop.sends_marketing { "yes" } else { "no (no mail section)" });
+    }
+    Ok(())
+}
+
+/// One line from stdin, for a secret the platform issued (never an argument: shells keep
+/// history and `ps` shows arguments).
+fn read_secret(what: &str) -> Result<String, Error> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("{what} (then Enter): ");
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let secret = line.trim().to_owned();
+    if secret.is_empty() {
+        return Err(format!("{what} expected on stdin, got nothing").into());
+    }
+    Ok(secret)
+}
+
+fn drawer() -> impl FnMut() -> String {
+    // The OS random source failing is not something to carry on from.
+    || shops::draw_secret().expect("the operating system's random source")
+}
+
+async fn add(secret: &dyn ShopsSecret, stack: &Stack, args: AddArgs) -> Result<(), Error> {
+    let shopify = match &args.shopify_domain {
+        Some(domain) => Some((domain.clone(), read_secret("the Shopify app's client secret")?)),
+        None => None,
+    };
+    let mail = match (args.mail_from, args.mail_name, args.site_url) {
+        (Some(from), Some(name), Some(site_url)) => Some(NewMail { from, name, site_url }),
+        _ => None,
+    };
+    let shop = NewShop {
+        id: ShopId::parse(&args.id)?,
+        currency: args.currency,
+        locale: args.locale,
+        time_zone: args.time_zone,
+        shopify,
+        woocommerce: args.woocommerce_url,
+        track_origins: args.track_origins,
+        mail,
+    };
+    let drawn = shops::add(secret, &shop, &mut drawer()).await?;
+    println!("added {} to stack {}", shop.id, stack.name);
+    println!("secrets drawn for it, shown this once (`relance shops list` never shows them):");
+    for (kind, value) in &drawn.secrets {
+        println!("  {}: {value}", kind.name());
+        println!("    {}", where_it_goes(*kind, stack));
+    }
+    if let Some(key) = &drawn.track_key {
+        println!("  track.public_key: {key}\n    the browser tracker's key, in your site's page (public)");
+    }
+    println!("{}", COLD_START);
+    Ok(())
+}
+
+/// The functions read the document at cold start (`relance::aws::load_shops`).
+const COLD_START: &str = "the functions read the shops secret when an instance starts: instances already running keep the document they read until Lambda replaces them";
+
+fn where_it_goes(kind: SecretKind, stack: &Stack) -> String {
+    let url = stack.webhook_url.as_deref().unwrap_or("<WebhookUrl>");
+    match kind {
+        SecretKind::Shopify => "the Shopify app's client secret; Shopify signs with it".into(),
+        SecretKind::Woocommerce => {
+            format!(
+                "WooCommerce → Settings → Advanced → Webhooks: the Secret of each webhook delivering to {url}webhooks/woocommerce"
+            )
+        }
+        SecretKind::Api => format!("signs your own calls to {url}v1/events (docs/webhooks.md)"),
+        SecretKind::Unsubscribe => "signs the unsubscribe links in mail; kept by Relance, nothing to copy".into(),
+    }
+}
+
+async fn rotate(secret: &dyn ShopsSecret, shop: &ShopId, kind: SecretKind, retire: bool) -> Result<(), Error> {
+    let new = match (retire, kind) {
+        (true, _) => None,
+        (false, SecretKind::Shopify) => Some(read_secret("the Shopify app's new client secret")?),
+        (false, _) => Some(shops::draw_secret()?),
+    };
+    match shops::rotate(secret, shop, kind, new.as_deref()).await? {
+        Rotated::Added { valid } => {
+            if kind != SecretKind::Shopify {
+                println!("new {} secret, shown this once: {}", kind.name(), new.unwrap_or_default());
+            }
+            println!("{} of {shop}: the new secret is first, {valid} now valid", kind.name());
+            println!(
+                "give the platform the new one, check deliveries arrive, then: relance shops rotate-secret {shop} --for {} --retire",
+                kind_flag(kind)
+            );
+        }
+        Rotated::Retired { removed } => {
+            println!("{} of {shop}: {removed} older secret(s) retired, the newest kept", kind.name())
+        }
+    }
+    println!("{}", COLD_START);
+    Ok(())
+}
+
+fn kind_flag(kind: SecretKind) -> &'static str {
+    match kind {
+        SecretKind::Shopify => "shopify",
+        SecretKind::Woocommerce => "woocommerce",
+        SecretKind::Api => "api",
+        SecretKind::Unsubscribe => "unsubscribe",
+    }
+}
+
+async fn show_profile(secret: &dyn ShopsSecret, stack: &Stack, email: &str, shop: Option<String>) -> Result<(), Error> {
+    let email = Email::parse(email)?;
+    let shop = match shop {
+        Some(shop) => ShopId::parse(&shop)?,
+        None => {
+            let shops = shops::list(secret).await?;
+            match shops.as_slice() {
+                [only] => ShopId::parse(&only.id)?,
+                [] => return Err(format!("stack {} has no shop yet: relance shops add", stack.name).into()),
+                _ => return Err("the deployment has several shops: name one with --shop (relance shops list)".into()),
+            }
+        }
+    };
+    let store = DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.table);
+    match profile::look_up(&store, &shop, &email).await? {
+        Some(customer) => {
+            print!("{}", profile::render(&customer));
+            Ok(())
+        }
+        None => Err(format!("no customer with e-mail {email} in shop {shop}").into()),
+    }
+}
