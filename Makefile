@@ -35,9 +35,10 @@ test: tools ## Everything CI checks: fmt, clippy, template lint, unit and integr
 
 # A stack of its own (moto keeps its state in memory: down and up empty it): its dispatcher
 # drains every rule's queue and fires every due schedule, and other tests leave theirs behind.
+# `--workspace` keeps `make test`'s feature set, so nothing is compiled again for it.
 chaos: tools ## The chaos test alone: the demo's shop played clean and with 10 % of AWS calls faulted, same end state required (about 7 min; docs/reliability.md)
 	@$(MAKE) --no-print-directory up
-	@status=0; cargo test -p relance-tests --test chaos_e2e -- --ignored --nocapture || status=$$?; \
+	@status=0; cargo test --workspace --test chaos_e2e -- --ignored --nocapture || status=$$?; \
 	  $(MAKE) --no-print-directory down; exit $$status
 
 explore: ## Every property test with CASES cases (default 100,000) from a fresh seed, optimised build (hours; not part of `make test`)

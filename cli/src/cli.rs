@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use relance::aws::DynamoProfileStore;
 use relance::ids::{Email, ShopId};
+use relance_cli::import::{self, ApiSink, CursorFile, Format, Pace, Plan};
 use relance_cli::profile;
 use relance_cli::shops::{self, NewMail, NewShop, Rotated, SecretKind, SecretsManagerShops, ShopsSecret};
 use relance_cli::stack::{Stack, Target};
@@ -39,6 +40,13 @@ enum Command {
     /// The shops of the deployment (its shops secret).
     #[command(subcommand)]
     Shops(ShopsCommand),
+    /// Imports the shop's history from CSV files, marked as history: profiles fill, no mail goes.
+    ///
+    /// Reads Shopify's orders and customers exports and Relance's generic headers
+    /// (docs/cli.md). Every file is checked before anything is sent; bad rows are reported
+    /// as file:line and skipped. Run it again after an interruption: it resumes. Run it
+    /// twice: the second run changes nothing.
+    Import(ImportArgs),
     /// One customer, by e-mail: identity, consent, orders, open checkouts, segment, predicted value, last mails.
     Profile {
         email: String,
@@ -106,6 +114,28 @@ struct AddArgs {
     site_url: Option<String>,
 }
 
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The CSV files, in the order to import them.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The shop (`relance shops list`); needed only when the deployment has several.
+    #[arg(long)]
+    shop: Option<String>,
+    /// The files' format, when not the one their header names.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Events per second (0: as fast as the stack answers).
+    #[arg(long, default_value_t = 200)]
+    rate: u32,
+    /// webhook-ingest's URL, when not the stack's `WebhookUrl` (a local `cargo lambda watch`).
+    #[arg(long)]
+    url: Option<String>,
+    /// Read and check the files, and send nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
 impl Cli {
     fn target(&self) -> Result<Target, Error> {
         match (&self.stack, &self.stack_env, self.local) {
@@ -118,6 +148,13 @@ impl Cli {
 }
 
 pub async fn run(cli: Cli) -> Result<(), Error> {
+    // Checking files needs no stack.
+    if let Command::Import(args) = &cli.command
+        && args.dry_run
+    {
+        read_plan(args)?;
+        return Ok(());
+    }
     let stack = cli.target()?.resolve().await?;
     let secret = SecretsManagerShops::new(aws_sdk_secretsmanager::Client::new(&stack.sdk), &stack.shops_secret);
     match cli.command {
@@ -126,6 +163,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Shops(ShopsCommand::RotateSecret { shop, kind, retire }) => {
             rotate(&secret, &ShopId::parse(&shop)?, kind, retire).await
         }
+        Command::Import(args) => import(&secret, &stack, args).await,
         Command::Profile { email, shop } => show_profile(&secret, &stack, &email, shop).await,
     }
 }
@@ -264,19 +302,78 @@ fn kind_flag(kind: SecretKind) -> &'static str {
     }
 }
 
+/// The shop named, or the deployment's only one.
+async fn resolve_shop(secret: &dyn ShopsSecret, stack: &Stack, shop: Option<String>) -> Result<ShopId, Error> {
+    if let Some(shop) = shop {
+        return Ok(ShopId::parse(&shop)?);
+    }
+    match shops::list(secret).await?.as_slice() {
+        [only] => Ok(ShopId::parse(&only.id)?),
+        [] => Err(format!("stack {} has no shop yet: relance shops add", stack.name).into()),
+        _ => Err("the deployment has several shops: name one with --shop (relance shops list)".into()),
+    }
+}
+
+/// Reads and checks the files, and reports what they hold and every row skipped.
+fn read_plan(args: &ImportArgs) -> Result<Plan, Error> {
+    let plan = Plan::read(&args.files, args.format, chrono::Utc::now())?;
+    let files: Vec<String> =
+        plan.files.iter().map(|(path, format)| format!("{} ({format:?})", path.display())).collect();
+    println!("read {}: {} events, {} row(s) skipped", files.join(", "), plan.events.len(), plan.bad.len());
+    for bad in &plan.bad {
+        eprintln!("  skipped {}: {}", bad.place, bad.reason);
+    }
+    Ok(plan)
+}
+
+async fn import(secret: &dyn ShopsSecret, stack: &Stack, args: ImportArgs) -> Result<(), Error> {
+    let plan = read_plan(&args)?;
+    let shop = resolve_shop(secret, stack, args.shop).await?;
+    let shops = relance::shops::Shops::parse(&secret.load().await?.text)?;
+    let api_secret = shops
+        .get(&shop)
+        .and_then(|s| s.api.as_ref())
+        .and_then(|api| api.secrets.first())
+        .ok_or_else(|| format!("shop {shop} has no API secret: relance shops rotate-secret {shop} --for api"))?;
+    let url = args
+        .url
+        .or_else(|| stack.webhook_url.clone())
+        .ok_or("the stack names no WebhookUrl: give webhook-ingest's URL with --url")?;
+    let sink = ApiSink::new(&url, shop.as_str(), api_secret.clone());
+    let cursor = CursorFile { path: cursor_path(&args.files[0], &shop) };
+    let bar = indicatif::ProgressBar::new(plan.events.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} events, {per_sec}, ETA {eta}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    let pace = Pace { per_second: (args.rate > 0).then_some(args.rate), ..Pace::default() };
+    let summary = import::run(&plan, &sink, &cursor, pace, &mut |done| bar.set_position(done as u64)).await;
+    bar.finish_and_clear();
+    let summary = summary?;
+    println!(
+        "sent {} events to shop {shop} of stack {}: {} new, {} already there{}",
+        summary.events - summary.resumed_from,
+        stack.name,
+        summary.published,
+        summary.duplicates,
+        if summary.resumed_from > 0 { format!(" (resumed after {})", summary.resumed_from) } else { String::new() }
+    );
+    println!("profile-update files them within seconds; rfm-nightly scores the imported customers at its next run");
+    Ok(())
+}
+
+/// Beside the first file, per shop: the same files imported into two shops resume apart.
+fn cursor_path(first: &std::path::Path, shop: &ShopId) -> PathBuf {
+    let mut name = first.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{shop}.relance-import"));
+    first.with_file_name(name)
+}
+
 async fn show_profile(secret: &dyn ShopsSecret, stack: &Stack, email: &str, shop: Option<String>) -> Result<(), Error> {
     let email = Email::parse(email)?;
-    let shop = match shop {
-        Some(shop) => ShopId::parse(&shop)?,
-        None => {
-            let shops = shops::list(secret).await?;
-            match shops.as_slice() {
-                [only] => ShopId::parse(&only.id)?,
-                [] => return Err(format!("stack {} has no shop yet: relance shops add", stack.name).into()),
-                _ => return Err("the deployment has several shops: name one with --shop (relance shops list)".into()),
-            }
-        }
-    };
+    let shop = resolve_shop(secret, stack, shop).await?;
     let store = DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.table);
     match profile::look_up(&store, &shop, &email).await? {
         Some(customer) => {

@@ -44,7 +44,7 @@ async fn env_with_own_secret(initial: &str) -> Env {
         })
         .map(|l| l + "\n")
         .collect();
-    let path = stack.dir().join(format!("{name}.env"));
+    let path = std::env::temp_dir().join(format!("{name}.env"));
     std::fs::write(&path, replaced).unwrap();
     Env { stack, path, secret }
 }

@@ -12,7 +12,6 @@
 //! Seeded (`RELANCE_CHAOS_SEED`, default below): the proxy draws its faults in the order
 //! calls arrive. The figures are printed for docs/reliability.md.
 
-use chrono::DateTime;
 use relance::profile::Record;
 use relance_tests::demo::{Played, Senders, play};
 use relance_tests::faults::{AcceptedMail, FaultProxy, Upstreams};
@@ -65,35 +64,6 @@ fn environment(stack: &LocalStack, proxy: &FaultProxy) -> std::path::PathBuf {
     path
 }
 
-/// A profile as both runs must agree on it: times (the runs happen minutes apart on the
-/// real clock), the ids Relance draws at random and the shop's own id are left out.
-fn comparable(value: &Value, shop: &str) -> Value {
-    match value {
-        Value::Object(fields) => Value::Object(
-            fields
-                .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "id" | "shop" | "applied" | "merged" | "version"))
-                .map(|(k, v)| (k.clone(), comparable(v, shop)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| comparable(v, shop)).collect()),
-        Value::String(text) if DateTime::parse_from_rfc3339(text).is_ok() => json!("<time>"),
-        Value::String(text) if text.contains(shop) => json!(text.replace(shop, "<shop>")),
-        other => other.clone(),
-    }
-}
-
-async fn profiles(live: &LiveShop) -> BTreeMap<String, Value> {
-    live.profiles()
-        .await
-        .into_iter()
-        .map(|p| {
-            let email = p.email().map(|e| e.to_string()).unwrap_or_else(|| format!("no email: {}", p.id));
-            (email, comparable(&serde_json::to_value(&p).unwrap(), live.shop.as_str()))
-        })
-        .collect()
-}
-
 /// `shop`'s mails the SES emulator accepted: per mail (recipient and subject, the same in
 /// both shops; message keys are derived from the shop), the sends of each message key.
 fn mails_of(mails: &[AcceptedMail], shop: &str) -> BTreeMap<(String, String), BTreeMap<String, Vec<AcceptedMail>>> {
@@ -141,7 +111,7 @@ async fn a_shop_played_with_a_tenth_of_aws_calls_faulted_ends_as_its_clean_run()
     let clean_secs = started.elapsed().as_secs_f64();
     let clean_calls: u64 = proxy.services().values().map(|s| s.calls).sum();
     // The clean shop as it ended (the faulted run's nightly scores it again, later).
-    let clean_profiles = profiles(&clean.live).await;
+    let clean_profiles = clean.live.comparable_profiles().await;
     let clean_mails = mails_of(&proxy.mails(), clean.live.shop.as_str());
     proxy.reset_tally();
 
@@ -180,7 +150,7 @@ async fn a_shop_played_with_a_tenth_of_aws_calls_faulted_ends_as_its_clean_run()
     assert_eq!(left, Default::default(), "nothing left in a dead-letter queue after the redrive");
 
     // The same profiles.
-    let faulted_profiles = profiles(&faulted.live).await;
+    let faulted_profiles = faulted.live.comparable_profiles().await;
     assert_eq!(
         clean_profiles.keys().collect::<Vec<_>>(),
         faulted_profiles.keys().collect::<Vec<_>>(),

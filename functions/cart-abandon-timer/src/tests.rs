@@ -295,6 +295,28 @@ async fn history_fills_profiles_but_arms_no_reminder_and_asks_for_no_order_mail(
 }
 
 #[tokio::test]
+async fn an_import_marked_as_history_fills_profiles_but_arms_and_asks_for_nothing_however_recent() {
+    let w = world(SHOPS);
+    let history = |mut event: Value| {
+        event["detail"]["context"]["history"] = json!(true);
+        event
+    };
+    let checkout = history(w.fresh("cart-abandon-timer/checkout-started"));
+    w.profile_update(&checkout).await;
+    w.subscribe(&checkout).await;
+    assert!(matches!(handle(checkout, &w.deps).await.unwrap(), Outcome::Ignored { .. }));
+    for name in ["order.placed", "order.paid", "order.fulfilled", "customer.signed_up"] {
+        let event = history(w.fresh(&format!("profile-update/{name}")));
+        assert!(matches!(handle(event, &w.deps).await.unwrap(), Outcome::Ignored { .. }), "{name}");
+    }
+    assert!(w.scheduler.pending().is_empty(), "{:?}", w.scheduler.pending());
+    assert!(w.requests().is_empty());
+    // The same order as news asks for its mail.
+    let order = w.fresh("profile-update/order.placed");
+    assert!(matches!(handle(order, &w.deps).await.unwrap(), Outcome::OrderMail { .. }));
+}
+
+#[tokio::test]
 async fn every_sample_of_events_is_an_input_this_function_takes() {
     let w = world(SHOPS);
     let dir = format!("{}/../../events/cart-abandon-timer", env!("CARGO_MANIFEST_DIR"));

@@ -149,6 +149,7 @@ async fn track(request: &Request, deps: &Deps, shop: &ShopConfig) -> Result<Resp
         locale: beacon.locale.clone(),
         time_zone: beacon.time_zone.clone(),
         acquisition: Acquisition::from_landing(beacon.landing.as_deref(), beacon.referrer.as_deref(), Some("web")),
+        ..Context::default()
     };
     let identity = Identity { visitor_id: Some(beacon.visitor_id.clone()), ..Identity::default() };
     let events = beacon

@@ -95,6 +95,11 @@ pub struct Context {
     pub time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Acquisition::is_empty")]
     pub acquisition: Acquisition,
+    /// The shop's past, sent by an import (`relance import`): it fills the profile like any
+    /// event, but starts no program and asks for no mail, however recent it is. Without it,
+    /// only age tells history from news ([`crate::programs::checkout::NEWS_WINDOW`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub history: bool,
 }
 
 /// Where the customer came from: landing-page UTM parameters, referrer, channel.

@@ -433,6 +433,7 @@ fn buyer_context(body: &Value) -> Context {
         locale: fields::text(body, "customer_locale"),
         time_zone: None,
         acquisition: Acquisition::from_landing(raw("landing_site"), raw("referring_site"), raw("source_name")),
+        ..Context::default()
     }
 }
 

@@ -11,7 +11,7 @@ use super::request::MailRequest;
 use super::settings::CheckoutSettings;
 use super::{Exit, Program};
 use crate::events::ConsentState;
-use crate::events::Identity;
+use crate::events::{Event, Identity};
 use crate::ids::{ExternalId, ShopId};
 use crate::profile::Profile;
 use crate::profile::records::CheckoutRecord;
@@ -72,6 +72,12 @@ pub const NEWS_WINDOW: Duration = Duration::hours(48);
 /// Whether something that happened at `at` is still news at `now` (see [`NEWS_WINDOW`]).
 pub fn is_news(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now - at <= NEWS_WINDOW
+}
+
+/// Whether `event` may act as news at `now`: not marked as history by an import, and
+/// recent enough (at `at`: its own time, or what it arms, such as a first reminder).
+pub fn acts_as_news(event: &Event, at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    !event.context.history && is_news(at, now)
 }
 
 pub fn first_reminder(settings: &CheckoutSettings, last_activity_at: DateTime<Utc>) -> Option<DateTime<Utc>> {

@@ -16,7 +16,7 @@
 //! and the step, so a redelivered trigger, a schedule fired twice or two triggers of one
 //! period all ask for the same mail, which send-mail sends once.
 
-use super::checkout::is_news;
+use super::checkout::acts_as_news;
 use super::condition::{Condition, Facts};
 use super::gate::mails_within;
 use super::request::{MailRequest, MailedProduct};
@@ -160,7 +160,7 @@ pub fn runs_on_engine(program: &Program) -> bool {
 /// The run `event` starts for `program`, and when its first step is due; `None` when the
 /// trigger does not match, the event is history (an import), or names no one.
 pub fn start(program: &Program, event: &Event, zone: Tz, now: DateTime<Utc>) -> Option<(ProgramDue, DateTime<Utc>)> {
-    if !program.trigger.matches(event) || !is_news(event.occurred_at, now) {
+    if !program.trigger.matches(event) || !acts_as_news(event, event.occurred_at, now) {
         return None;
     }
     let identity = &event.identity;

@@ -9,7 +9,7 @@
 //! event asks for the mail already sent.
 
 use super::Program;
-use super::checkout::is_news;
+use super::checkout::acts_as_news;
 use super::request::MailRequest;
 use crate::events::{Event, Payload};
 use crate::ids::ExternalId;
@@ -42,7 +42,7 @@ pub enum NoOrderMail {
 /// The mail request for `event` (of `program`, the one [`order_mail_of`] named), at `now`.
 pub fn order_mail_request(event: &Event, program: &Program, now: DateTime<Utc>) -> Result<MailRequest, NoOrderMail> {
     let (_, order) = order_mail_of(&event.payload).ok_or(NoOrderMail::NotAnOrderMail)?;
-    if !is_news(event.occurred_at, now) {
+    if !acts_as_news(event, event.occurred_at, now) {
         return Err(NoOrderMail::History);
     }
     let template = program.steps.first().and_then(|s| s.template()).ok_or(NoOrderMail::NoSendingStep)?;

@@ -241,6 +241,10 @@ fn history_and_keyless_events_start_nothing() {
     let program = program("order-delivered").unwrap();
     let old = event("d1", t0() - Duration::days(5), delivered("1"));
     assert!(start(program, &old, paris(), t0()).is_none(), "an import is not news");
+    let mut imported = event("d3", t0(), delivered("1"));
+    imported.context.history = true;
+    assert!(start(program, &imported, paris(), t0()).is_none(), "an import marked as history, however recent");
+    assert!(start(program, &event("d4", t0(), delivered("1")), paris(), t0()).is_some(), "the same event as news");
     let mut anonymous = event("d2", t0(), delivered("1"));
     anonymous.identity = Identity::default();
     assert!(start(program, &anonymous, paris(), t0()).is_none());

@@ -6,7 +6,7 @@ use crate::ids::{ExternalId, ShopId};
 use crate::profile::records::CheckoutRecord;
 use crate::profile::{IdentityKey, Record, RecordKey};
 use crate::programs::checkout::{
-    Decision, PROGRAM, ReminderDue, StopReason, decide, first_reminder, is_news, reminder_request,
+    Decision, PROGRAM, ReminderDue, StopReason, acts_as_news, decide, first_reminder, reminder_request,
 };
 use crate::programs::program;
 use crate::programs::settings::CheckoutSettings;
@@ -91,7 +91,7 @@ async fn arm_first(r: &Runner<'_>, event: &Event, checkout: &Checkout) -> Result
         return Ok(Outcome::Ignored { reason: "the shop's series has no step" });
     };
     let now = r.clock.now();
-    if !is_news(at, now) {
+    if !acts_as_news(event, at, now) {
         return Ok(Outcome::Ignored { reason: "the reminder was due too long ago: history, not news" });
     }
     // A late event never arms a reminder in the past.
