@@ -9,7 +9,7 @@ use relance_cli::import::{
     self, ApiSink, CursorFile, EventSink, ImportError, ImportEvent, Pace, Plan, Sent, SinkError,
 };
 use relance_tests::live::LiveShop;
-use relance_tests::unique;
+use relance_tests::{renamed_shop, unique};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,16 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Two shops of the local fixture shop's settings, new to the stack, with an API secret.
 fn shops() -> Value {
     let local: Value = serde_json::from_str(include_str!("../../tests/fixtures/shops.local.json")).unwrap();
-    let named = |name: &str| {
-        let name = unique(name);
-        let mut shop = local["shops"][0].clone();
-        shop["id"] = json!(format!("{name}.myshopify.com"));
-        shop["shopify"]["domain"] = json!(format!("{name}.myshopify.com"));
-        shop["woocommerce"]["source"] = json!(format!("http://{name}.woo.localhost"));
-        shop["track"]["public_key"] = json!(format!("pk_local_{name}"));
-        shop
-    };
-    json!({ "shops": [named("import-resumed"), named("import-whole")] })
+    let shop = &local["shops"][0];
+    json!({ "shops": [renamed_shop(shop, "import-resumed"), renamed_shop(shop, "import-whole")] })
 }
 
 /// The stack's API answers `batches` batches, then is out (every batch after refused 503).

@@ -29,3 +29,17 @@ pub fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{prefix}-{nanos:x}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
+
+/// `shop` (an entry of a shops document) under a name new to the stack, with everything a
+/// delivery is matched by — id, Shopify domain, WooCommerce site, tracker key — derived from
+/// it: the delivery ledger remembers every event id for a week, so a test that plays the
+/// same deliveries again needs a shop of its own.
+pub fn renamed_shop(shop: &serde_json::Value, prefix: &str) -> serde_json::Value {
+    let name = unique(prefix);
+    let mut shop = shop.clone();
+    shop["id"] = serde_json::json!(format!("{name}.myshopify.com"));
+    shop["shopify"]["domain"] = serde_json::json!(format!("{name}.myshopify.com"));
+    shop["woocommerce"]["source"] = serde_json::json!(format!("http://{name}.woo.localhost"));
+    shop["track"]["public_key"] = serde_json::json!(format!("pk_local_{name}"));
+    shop
+}

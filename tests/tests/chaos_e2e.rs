@@ -16,9 +16,9 @@ use relance::profile::Record;
 use relance_tests::demo::{Played, Senders, play};
 use relance_tests::faults::{AcceptedMail, FaultProxy, Upstreams};
 use relance_tests::live::LiveShop;
+use relance_tests::renamed_shop;
 use relance_tests::sim::Size;
 use relance_tests::stack::{LocalStack, parse_env_file};
-use relance_tests::unique;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -39,16 +39,7 @@ const SHOPIFY_RETRIES: u32 = 8;
 fn shops() -> Value {
     let demo: Value = serde_json::from_str(include_str!("../fixtures/shops.demo.json")).unwrap();
     let shop = &demo["shops"][0];
-    let named = |name: &str| {
-        let name = unique(name);
-        let mut shop = shop.clone();
-        shop["id"] = json!(format!("{name}.myshopify.com"));
-        shop["shopify"]["domain"] = json!(format!("{name}.myshopify.com"));
-        shop["woocommerce"]["source"] = json!(format!("http://{name}.woo.localhost"));
-        shop["track"]["public_key"] = json!(format!("pk_local_{name}"));
-        shop
-    };
-    json!({ "shops": [named("chaos-clean"), named("chaos-faulted")] })
+    json!({ "shops": [renamed_shop(shop, "chaos-clean"), renamed_shop(shop, "chaos-faulted")] })
 }
 
 /// stack.env with the functions' AWS endpoints through the proxy and tight timeouts.
