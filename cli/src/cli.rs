@@ -293,22 +293,23 @@ async fn rotate(secret: &dyn ShopsSecret, shop: &ShopId, kind: SecretKind, retir
     Ok(())
 }
 
-fn kind_flag(kind: SecretKind) -> &'static str {
-    match kind {
-        SecretKind::Shopify => "shopify",
-        SecretKind::Woocommerce => "woocommerce",
-        SecretKind::Api => "api",
-        SecretKind::Unsubscribe => "unsubscribe",
-    }
+/// The name `--for` takes, as clap derives it.
+fn kind_flag(kind: SecretKind) -> String {
+    clap::ValueEnum::to_possible_value(&kind).map(|v| v.get_name().to_owned()).unwrap_or_default()
+}
+
+/// The deployment's shops, read once per command.
+async fn load_shops(secret: &dyn ShopsSecret) -> Result<relance::shops::Shops, Error> {
+    Ok(relance::shops::Shops::parse(&secret.load().await?.text)?)
 }
 
 /// The shop named, or the deployment's only one.
-async fn resolve_shop(secret: &dyn ShopsSecret, stack: &Stack, shop: Option<String>) -> Result<ShopId, Error> {
+fn resolve_shop(shops: &relance::shops::Shops, stack: &Stack, shop: Option<String>) -> Result<ShopId, Error> {
     if let Some(shop) = shop {
         return Ok(ShopId::parse(&shop)?);
     }
-    match shops::list(secret).await?.as_slice() {
-        [only] => Ok(ShopId::parse(&only.id)?),
+    match shops.ids().as_slice() {
+        [only] => Ok(only.clone()),
         [] => Err(format!("stack {} has no shop yet: relance shops add", stack.name).into()),
         _ => Err("the deployment has several shops: name one with --shop (relance shops list)".into()),
     }
@@ -328,8 +329,8 @@ fn read_plan(args: &ImportArgs) -> Result<Plan, Error> {
 
 async fn import(secret: &dyn ShopsSecret, stack: &Stack, args: ImportArgs) -> Result<(), Error> {
     let plan = read_plan(&args)?;
-    let shop = resolve_shop(secret, stack, args.shop).await?;
-    let shops = relance::shops::Shops::parse(&secret.load().await?.text)?;
+    let shops = load_shops(secret).await?;
+    let shop = resolve_shop(&shops, stack, args.shop)?;
     let api_secret = shops
         .get(&shop)
         .and_then(|s| s.api.as_ref())
@@ -373,7 +374,7 @@ fn cursor_path(first: &std::path::Path, shop: &ShopId) -> PathBuf {
 
 async fn show_profile(secret: &dyn ShopsSecret, stack: &Stack, email: &str, shop: Option<String>) -> Result<(), Error> {
     let email = Email::parse(email)?;
-    let shop = resolve_shop(secret, stack, shop).await?;
+    let shop = resolve_shop(&load_shops(secret).await?, stack, shop)?;
     let store = DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.table);
     match profile::look_up(&store, &shop, &email).await? {
         Some(customer) => {
