@@ -1,12 +1,12 @@
 //! The command line: what each command takes, and the wiring from it to the library.
 
 use clap::{Args, Parser, Subcommand};
-use relance::aws::DynamoProfileStore;
+use relance::aws::{DynamoProfileStore, EventBridgeScheduler};
 use relance::ids::{Email, ShopId};
 use relance_cli::import::{self, ApiSink, CursorFile, Format, Pace, Plan};
-use relance_cli::profile;
 use relance_cli::shops::{self, NewMail, NewShop, Rotated, SecretKind, SecretsManagerShops, ShopsSecret};
 use relance_cli::stack::{Stack, Target};
+use relance_cli::{gdpr, profile};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -53,6 +53,34 @@ enum Command {
         /// The shop (`relance shops list`); needed only when the deployment has several.
         #[arg(long)]
         shop: Option<String>,
+    },
+    /// Writes everything the deployment holds about one customer, as JSON (their GDPR access request).
+    ///
+    /// The same export a platform's `customers/data_request` gets: profile(s), orders,
+    /// checkouts, activity, mails and identity keys. It holds personal data: keep it where
+    /// the request's answer belongs.
+    Export {
+        email: String,
+        /// The shop (`relance shops list`); needed only when the deployment has several.
+        #[arg(long)]
+        shop: Option<String>,
+        /// Where to write it (`-`: standard output).
+        #[arg(long, short, value_name = "PATH", default_value = "-")]
+        output: PathBuf,
+    },
+    /// Erases one customer (their GDPR erasure request); without --yes, shows what it would erase.
+    ///
+    /// The same erasure a platform's `customers/redact` makes: pending reminders and program
+    /// steps cancelled, profile, records and identity keys deleted, and tombstones (hashes,
+    /// no personal data) so their late webhooks do not file them again.
+    Erase {
+        email: String,
+        /// The shop (`relance shops list`); needed only when the deployment has several.
+        #[arg(long)]
+        shop: Option<String>,
+        /// Erase (without it, nothing is changed).
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -165,6 +193,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Import(args) => import(&secret, &stack, args).await,
         Command::Profile { email, shop } => show_profile(&secret, &stack, &email, shop).await,
+        Command::Export { email, shop, output } => export(&secret, &stack, &email, shop, &output).await,
+        Command::Erase { email, shop, yes } => erase(&secret, &stack, &email, shop, yes).await,
     }
 }
 
@@ -372,15 +402,97 @@ fn cursor_path(first: &std::path::Path, shop: &ShopId) -> PathBuf {
     first.with_file_name(name)
 }
 
-async fn show_profile(secret: &dyn ShopsSecret, stack: &Stack, email: &str, shop: Option<String>) -> Result<(), Error> {
+/// The customer's address, their shop, and the deployment's table.
+async fn customer_of(
+    secret: &dyn ShopsSecret,
+    stack: &Stack,
+    email: &str,
+    shop: Option<String>,
+) -> Result<(Email, ShopId, DynamoProfileStore), Error> {
     let email = Email::parse(email)?;
     let shop = resolve_shop(&load_shops(secret).await?, stack, shop)?;
     let store = DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.table);
+    Ok((email, shop, store))
+}
+
+fn nobody(email: &Email, shop: &ShopId) -> Error {
+    format!("no customer with e-mail {email} in shop {shop}").into()
+}
+
+async fn show_profile(secret: &dyn ShopsSecret, stack: &Stack, email: &str, shop: Option<String>) -> Result<(), Error> {
+    let (email, shop, store) = customer_of(secret, stack, email, shop).await?;
     match profile::look_up(&store, &shop, &email).await? {
         Some(customer) => {
             print!("{}", profile::render(&customer));
             Ok(())
         }
-        None => Err(format!("no customer with e-mail {email} in shop {shop}").into()),
+        None => Err(nobody(&email, &shop)),
     }
+}
+
+async fn export(
+    secret: &dyn ShopsSecret,
+    stack: &Stack,
+    email: &str,
+    shop: Option<String>,
+    output: &std::path::Path,
+) -> Result<(), Error> {
+    let (email, shop, store) = customer_of(secret, stack, email, shop).await?;
+    let export = gdpr::export(&store, &shop, &email, chrono::Utc::now()).await?.ok_or_else(|| nobody(&email, &shop))?;
+    let mut json = serde_json::to_vec_pretty(&export)?;
+    json.push(b'\n');
+    if output.as_os_str() == "-" {
+        std::io::stdout().write_all(&json)?;
+    } else {
+        std::fs::write(output, &json).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+        eprintln!(
+            "wrote the export of {} profile(s) of shop {shop} to {} ({} bytes)",
+            export.profiles.len(),
+            output.display(),
+            json.len()
+        );
+    }
+    Ok(())
+}
+
+async fn erase(
+    secret: &dyn ShopsSecret,
+    stack: &Stack,
+    email: &str,
+    shop: Option<String>,
+    yes: bool,
+) -> Result<(), Error> {
+    let (email, shop, store) = customer_of(secret, stack, email, shop).await?;
+    if !yes {
+        let customer = profile::look_up(&store, &shop, &email).await?.ok_or_else(|| nobody(&email, &shop))?;
+        println!(
+            "would erase profile {} of shop {shop}: {} record(s) (orders, checkouts, activity, mails) and its identity keys, and cancel its pending reminders",
+            customer.profile.id,
+            customer.records.len()
+        );
+        println!("nothing changed: run again with --yes to erase");
+        return Ok(());
+    }
+    let group = stack.schedule_group.as_deref().ok_or_else(|| {
+        format!("stack {} names no ScheduleGroupName: was it deployed from Relance's infra/template.yaml?", stack.name)
+    })?;
+    let scheduler = EventBridgeScheduler::cancel_only(aws_sdk_scheduler::Client::new(&stack.sdk), group);
+    let erased = gdpr::erase(&store, &scheduler, &store, &shop, &email, chrono::Utc::now()).await?;
+    if erased.profiles.is_empty() {
+        println!(
+            "no customer with e-mail {email} in shop {shop}: nothing to erase; the address is remembered as erased for {} days, so its late events are dropped",
+            relance::use_cases::gdpr::TOMBSTONE_KEEP.num_days()
+        );
+        return Ok(());
+    }
+    let ids: Vec<String> = erased.profiles.iter().map(ToString::to_string).collect();
+    println!(
+        "erased profile {} of shop {shop}: {} record(s), {} identity key(s), {} pending schedule(s) cancelled, {} tombstone(s) left",
+        ids.join(", "),
+        erased.records,
+        erased.identity_keys,
+        erased.schedules,
+        erased.tombstones
+    );
+    Ok(())
 }

@@ -3,7 +3,10 @@
 //! commands are tested without AWS and again against the local stack; `main.rs` parses the
 //! command line and wires the stack's clients in.
 
+pub mod gdpr;
 pub mod import;
 pub mod profile;
 pub mod shops;
 pub mod stack;
+#[cfg(test)]
+mod test_support;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 const OUTPUT_SHOPS_SECRET: &str = "ShopsSecretArn";
 const OUTPUT_TABLE: &str = "TableName";
 const OUTPUT_WEBHOOK_URL: &str = "WebhookUrl";
+const OUTPUT_SCHEDULE_GROUP: &str = "ScheduleGroupName";
 
 /// Where to find the deployment, as the command line named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,8 @@ pub struct Stack {
     pub table: String,
     /// The public URL of webhook-ingest (shops point their webhooks here).
     pub webhook_url: Option<String>,
+    /// The EventBridge Scheduler group of the customers' reminders (an erasure cancels theirs).
+    pub schedule_group: Option<String>,
     pub sdk: SdkConfig,
 }
 
@@ -89,6 +92,7 @@ async fn local(path: &Path) -> Result<Stack, StackError> {
         shops_secret: get("RELANCE_SHOPS_SECRET_ARN")?,
         table: get("RELANCE_TABLE")?,
         webhook_url: vars.get("RELANCE_PUBLIC_URL").cloned(),
+        schedule_group: vars.get(relance::config::vars::SCHEDULE_GROUP).cloned(),
         sdk,
     })
 }
@@ -133,6 +137,7 @@ pub fn from_outputs(name: &str, outputs: &BTreeMap<String, String>, sdk: SdkConf
         shops_secret: get(OUTPUT_SHOPS_SECRET)?,
         table: get(OUTPUT_TABLE)?,
         webhook_url: outputs.get(OUTPUT_WEBHOOK_URL).cloned(),
+        schedule_group: outputs.get(OUTPUT_SCHEDULE_GROUP).cloned(),
         sdk,
     })
 }

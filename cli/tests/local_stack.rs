@@ -5,7 +5,7 @@
 
 use relance::aws::{DynamoProfileStore, load_shops};
 use relance::ids::ShopId;
-use relance::ports::RecordingPublisher;
+use relance::ports::{RecordingPublisher, Scheduler};
 use relance::use_cases::update_profile::apply_event;
 use relance_cli::shops::{SecretsManagerShops, ShopsSecret, StoreError};
 use relance_tests::stack::LocalStack;
@@ -213,6 +213,65 @@ async fn a_customer_is_shown_from_the_table_by_email_and_an_unknown_one_is_an_er
     assert_eq!(output.status.code(), Some(1));
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains(&format!("no customer with e-mail nobody@example.com in shop {shop}")), "{error}");
+}
+
+/// Bob's order and open checkout, filed in `shop` on the stack's table.
+async fn bob_in(env: &Env, shop: &str) -> DynamoProfileStore {
+    let store = DynamoProfileStore::new(env.stack.dynamodb(), env.stack.var("RELANCE_TABLE").unwrap());
+    for text in [
+        include_str!("../../events/profile-update/order.placed.json"),
+        include_str!("../../events/profile-update/checkout.started.json"),
+    ] {
+        let mut envelope: serde_json::Value = serde_json::from_str(text).unwrap();
+        envelope["detail"]["shop"] = serde_json::json!(shop);
+        let event = serde_json::from_value(envelope["detail"].take()).unwrap();
+        apply_event(&store, &RecordingPublisher::default(), &event).await.unwrap();
+    }
+    store
+}
+
+#[tokio::test]
+async fn a_customer_is_exported_then_erased_with_their_pending_reminder_and_only_with_yes() {
+    let env = env_with_own_secret(r#"{"shops": []}"#).await;
+    let shop = unique("cli-gdpr");
+    bob_in(&env, &shop).await;
+    let bob = "bob.norman@mail.example.com";
+    // The reminder cart-abandon-timer armed for his checkout (the sample's token).
+    let shop_id = ShopId::parse(&shop).unwrap();
+    let token = relance::ids::ExternalId::parse("2a1ace52255252df566af0faaedfbfa7").unwrap();
+    let reminder = relance::schedule::ScheduleName::for_checkout(&shop_id, &token, 1);
+    let schedule = relance::schedule::OneTimeSchedule {
+        name: reminder.clone(),
+        at: chrono::Utc::now() + chrono::Duration::hours(1),
+        payload: serde_json::json!({ "kind": "test" }),
+    };
+    env.stack.timer_scheduler().unwrap().upsert(&schedule).await.unwrap();
+
+    let path = std::env::temp_dir().join(format!("{shop}.export.json"));
+    let written = relance(&local(&env.path, &["export", bob, "--shop", &shop, "-o", path.to_str().unwrap()]), "");
+    stdout(&written);
+    let export: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(export["shop"], shop);
+    assert_eq!(export["profiles"].as_array().unwrap().len(), 1, "{export:#}");
+    assert!(export["identity_keys"].to_string().contains(bob), "{export:#}");
+    assert!(export["profiles"][0]["records"].to_string().contains("#1001"), "{export:#}");
+
+    let asked = stdout(&relance(&local(&env.path, &["erase", bob, "--shop", &shop]), ""));
+    assert!(asked.contains("nothing changed: run again with --yes"), "{asked}");
+    assert!(stdout(&relance(&local(&env.path, &["profile", bob, "--shop", &shop]), "")).contains(bob));
+
+    let erased = stdout(&relance(&local(&env.path, &["erase", bob, "--shop", &shop, "--yes"]), ""));
+    assert!(erased.contains("1 pending schedule(s) cancelled"), "{erased}");
+    let group = env.stack.var("RELANCE_SCHEDULE_GROUP").unwrap();
+    let gone = env.stack.scheduler().get_schedule().group_name(group).name(reminder.as_str()).send().await;
+    assert!(gone.is_err(), "the reminder is still there: {gone:?}");
+    let output = relance(&local(&env.path, &["profile", bob, "--shop", &shop]), "");
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    let output = relance(&local(&env.path, &["export", bob, "--shop", &shop]), "");
+    assert_eq!(output.status.code(), Some(1));
+
+    let again = stdout(&relance(&local(&env.path, &["erase", bob, "--shop", &shop, "--yes"]), ""));
+    assert!(again.contains("nothing to erase"), "{again}");
 }
 
 #[test]

@@ -1,42 +1,8 @@
 use super::*;
-use relance::events::Event;
+use crate::test_support::{BOB, bobs_shop};
 use relance::mail::MailKind;
-use relance::ports::{MemoryProfileStore, RecordingPublisher};
 use relance::profile::Version;
 use relance::profile::records::MessageRecord;
-use relance::use_cases::update_profile::apply_event;
-
-/// The repository's own sample events (events/profile-update), as profile-update gets them.
-fn sample(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Event {
-    let text = match name {
-        "order.placed" => include_str!("../../../events/profile-update/order.placed.json"),
-        "order.paid" => include_str!("../../../events/profile-update/order.paid.json"),
-        "checkout.started" => include_str!("../../../events/profile-update/checkout.started.json"),
-        "consent.changed" => include_str!("../../../events/profile-update/consent.changed.json"),
-        other => panic!("no sample {other}"),
-    };
-    let mut envelope: serde_json::Value = serde_json::from_str(text).unwrap();
-    edit(&mut envelope["detail"]);
-    serde_json::from_value(envelope["detail"].take()).unwrap()
-}
-
-const BOB: &str = "bob.norman@mail.example.com";
-
-async fn bobs_shop() -> (MemoryProfileStore, ShopId) {
-    let (store, publisher) = (MemoryProfileStore::default(), RecordingPublisher::default());
-    let consent = sample("consent.changed", |d| {
-        d["identity"] = serde_json::json!({ "customer_id": "207119551", "email": BOB });
-        d["shop"] = serde_json::json!("demo.myshopify.com");
-    });
-    let mut shop = None;
-    for event in
-        [sample("order.placed", |_| {}), sample("order.paid", |_| {}), sample("checkout.started", |_| {}), consent]
-    {
-        shop = Some(event.shop.clone());
-        apply_event(&store, &publisher, &event).await.unwrap();
-    }
-    (store, shop.unwrap())
-}
 
 #[tokio::test]
 async fn a_customer_is_found_by_email_and_shown_with_orders_consent_and_checkouts() {

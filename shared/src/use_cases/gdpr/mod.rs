@@ -7,7 +7,7 @@ mod shop;
 #[cfg(test)]
 mod tests;
 
-pub use export::{ExportReady, deliver_export, export_customer, export_key};
+pub use export::{Export, ExportReady, ExportedProfile, deliver_export, export_customer, export_key};
 pub use shop::{Paging, SHOP_ERASURE_CONTINUES, ShopErasure, ShopErasureContinues, erase_shop};
 
 use crate::events::{CustomerRedact, Event, Identity};
