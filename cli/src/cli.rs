@@ -3,10 +3,15 @@
 use clap::{Args, Parser, Subcommand};
 use relance::aws::{DynamoProfileStore, EventBridgeScheduler};
 use relance::ids::{Email, ShopId};
+use relance::normalise::{shopify as shopify_topics, woocommerce as woo_topics};
+use relance_cli::connect::shopify::{ShopifyAdmin, topic_enum};
+use relance_cli::connect::woocommerce::{WooAdmin, api_root};
 use relance_cli::import::{self, ApiSink, CursorFile, Format, Pace, Plan};
-use relance_cli::shops::{self, NewMail, NewShop, Rotated, SecretKind, SecretsManagerShops, ShopsSecret};
+use relance_cli::shops::{
+    self, NewMail, NewShop, Rotated, SecretKind, SecretsManagerShops, ShopsDocument, ShopsSecret,
+};
 use relance_cli::stack::{Stack, Target};
-use relance_cli::{gdpr, profile};
+use relance_cli::{connect, gdpr, profile};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -40,6 +45,13 @@ enum Command {
     /// The shops of the deployment (its shops secret).
     #[command(subcommand)]
     Shops(ShopsCommand),
+    /// Creates the shop's webhooks through the platform's API, pointed at this deployment.
+    ///
+    /// Idempotent: right ones are kept, wrong ones (another URL, paused, another format)
+    /// fixed in place, ones Relance does not use reported and left alone. Run it again after
+    /// `relance shops rotate-secret … --for woocommerce`: it gives the store the new secret.
+    #[command(subcommand)]
+    Connect(ConnectCommand),
     /// Imports the shop's history from CSV files, marked as history: profiles fill, no mail goes.
     ///
     /// Reads Shopify's orders and customers exports and Relance's generic headers
@@ -107,6 +119,36 @@ enum ShopsCommand {
         #[arg(long)]
         retire: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConnectCommand {
+    /// Subscribes the store to every topic Relance maps (Admin GraphQL API); the app's
+    /// Admin API access token on stdin.
+    ///
+    /// The token is the custom app's (Settings → Apps → Develop apps → API credentials), with
+    /// the scopes read_customers, read_orders and read_checkouts (read_fulfillments for
+    /// fulfillment topics). The compliance topics are not subscribed here: Shopify takes
+    /// them only from the app's configuration (`relance connect shopify` says which and where).
+    Shopify(ConnectArgs),
+    /// Creates the store's webhooks for every topic Relance maps (REST API v3), signed with
+    /// the shop's WooCommerce secret; the REST API key's consumer key and secret on stdin,
+    /// one per line.
+    Woocommerce(ConnectArgs),
+}
+
+#[derive(Debug, Args)]
+struct ConnectArgs {
+    /// The shop (`relance shops list`); needed only when the deployment has several.
+    #[arg(long)]
+    shop: Option<String>,
+    /// webhook-ingest's public URL, when not the stack's `WebhookUrl` (a domain in front of it).
+    #[arg(long)]
+    url: Option<String>,
+    /// The platform API's address, when not the shop's own (a local server in tests):
+    /// Shopify's GraphQL endpoint, or the WooCommerce site URL.
+    #[arg(long, value_name = "URL")]
+    api_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -191,6 +233,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Shops(ShopsCommand::RotateSecret { shop, kind, retire }) => {
             rotate(&secret, &ShopId::parse(&shop)?, kind, retire).await
         }
+        Command::Connect(ConnectCommand::Shopify(args)) => connect_shopify(&secret, &stack, args).await,
+        Command::Connect(ConnectCommand::Woocommerce(args)) => connect_woocommerce(&secret, &stack, args).await,
         Command::Import(args) => import(&secret, &stack, args).await,
         Command::Profile { email, shop } => show_profile(&secret, &stack, &email, shop).await,
         Command::Export { email, shop, output } => export(&secret, &stack, &email, shop, &output).await,
@@ -343,6 +387,76 @@ fn resolve_shop(shops: &relance::shops::Shops, stack: &Stack, shop: Option<Strin
         [] => Err(format!("stack {} has no shop yet: relance shops add", stack.name).into()),
         _ => Err("the deployment has several shops: name one with --shop (relance shops list)".into()),
     }
+}
+
+/// Where the platform delivers: webhook-ingest's route for it.
+fn delivery_url(stack: &Stack, url: Option<String>, route: &str) -> Result<String, Error> {
+    let base = url
+        .or_else(|| stack.webhook_url.clone())
+        .ok_or("the stack names no WebhookUrl: give webhook-ingest's public URL with --url")?;
+    Ok(format!("{}/webhooks/{route}", base.trim_end_matches('/')))
+}
+
+fn print_connected(done: &connect::Connected, platform: &str, shop: &ShopId) {
+    for line in &done.lines {
+        println!("  {line}");
+    }
+    println!(
+        "{platform} {shop}: {} created, {} fixed, {} kept, {} extra",
+        done.created, done.fixed, done.kept, done.extra
+    );
+}
+
+async fn connect_shopify(secret: &dyn ShopsSecret, stack: &Stack, args: ConnectArgs) -> Result<(), Error> {
+    let shops = load_shops(secret).await?;
+    let shop = resolve_shop(&shops, stack, args.shop)?;
+    let domain =
+        shops.get(&shop).and_then(|s| s.shopify.as_ref()).map(|s| s.domain.clone()).ok_or_else(|| {
+            format!("shop {shop} has no Shopify section: relance shops add {shop} --shopify-domain D …")
+        })?;
+    let uri = delivery_url(stack, args.url, "shopify")?;
+    let token = read_secret("the app's Admin API access token")?;
+    let admin = match args.api_url {
+        Some(endpoint) => ShopifyAdmin::at(endpoint, token, uri.clone()),
+        None => ShopifyAdmin::new(&domain, token, uri.clone()),
+    };
+    let wanted: Vec<String> = shopify_topics::SUBSCRIBED_TOPICS.iter().map(|t| topic_enum(t)).collect();
+    let done = connect::connect(&admin, &wanted).await?;
+    print_connected(&done, "Shopify", &shop);
+    println!(
+        "compliance topics: set {} to {uri} in the app's configuration (Partner Dashboard → the app → Configuration → Compliance webhooks, or shopify.app.toml [webhooks] compliance_topics); Shopify takes them from there only",
+        shopify_topics::COMPLIANCE_TOPICS.join(", ")
+    );
+    Ok(())
+}
+
+async fn connect_woocommerce(secret: &dyn ShopsSecret, stack: &Stack, args: ConnectArgs) -> Result<(), Error> {
+    let stored = secret.load().await?;
+    let shops = relance::shops::Shops::parse(&stored.text)?;
+    let shop = resolve_shop(&shops, stack, args.shop)?;
+    let site = shops.get(&shop).and_then(|s| s.woocommerce.as_ref()).map(|w| w.source.clone()).ok_or_else(|| {
+        format!("shop {shop} has no WooCommerce section: relance shops add {shop} --woocommerce-url URL …")
+    })?;
+    let webhook_secret = ShopsDocument::parse(&stored.text)?.newest(&shop, SecretKind::Woocommerce)?;
+    let uri = delivery_url(stack, args.url, "woocommerce")?;
+    let key = read_secret("the REST API key's consumer key (ck_…)")?;
+    let key_secret = read_secret("its consumer secret (cs_…)")?;
+    let root = api_root(args.api_url.as_deref().unwrap_or(&site));
+    if !root.starts_with("https://") && !is_loopback(&root) {
+        return Err(format!("{root}: WooCommerce takes a REST API key over HTTPS only").into());
+    }
+    let admin = WooAdmin::new(root, key, key_secret, uri, webhook_secret);
+    let wanted: Vec<String> = woo_topics::SUBSCRIBED_TOPICS.iter().map(|t| t.to_string()).collect();
+    let done = connect::connect(&admin, &wanted).await?;
+    print_connected(&done, "WooCommerce", &shop);
+    println!(
+        "each Relance webhook now carries the shop's newest WooCommerce secret (WooCommerce never shows a webhook's secret, so connect writes it every time)"
+    );
+    Ok(())
+}
+
+fn is_loopback(url: &str) -> bool {
+    url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost") || url.starts_with("http://[::1]")
 }
 
 /// Reads and checks the files, and reports what they hold and every row skipped.

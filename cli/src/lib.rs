@@ -3,6 +3,7 @@
 //! commands are tested without AWS and again against the local stack; `main.rs` parses the
 //! command line and wires the stack's clients in.
 
+pub mod connect;
 pub mod gdpr;
 pub mod import;
 pub mod profile;

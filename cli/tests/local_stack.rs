@@ -8,6 +8,8 @@ use relance::ids::ShopId;
 use relance::ports::{RecordingPublisher, Scheduler};
 use relance::use_cases::update_profile::apply_event;
 use relance_cli::shops::{SecretsManagerShops, ShopsSecret, StoreError};
+use relance_tests::platforms::shopify::ShopifyAdminServer;
+use relance_tests::platforms::woocommerce::WooRestServer;
 use relance_tests::stack::LocalStack;
 use relance_tests::unique;
 use std::io::Write;
@@ -272,6 +274,73 @@ async fn a_customer_is_exported_then_erased_with_their_pending_reminder_and_only
 
     let again = stdout(&relance(&local(&env.path, &["erase", bob, "--shop", &shop, "--yes"]), ""));
     assert!(again.contains("nothing to erase"), "{again}");
+}
+
+fn shown_once<'a>(output: &'a str, prefix: &str) -> &'a str {
+    output.lines().find_map(|l| l.trim().split_once(prefix).map(|(_, v)| v.trim())).expect(prefix)
+}
+
+// The platform's server runs on the runtime while the test blocks on the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_woocommerce_store_is_connected_then_given_the_new_secret_after_a_rotation() {
+    let env = env_with_own_secret(r#"{"shops": []}"#).await;
+    let store = WooRestServer::start("ck_local", "cs_local", vec![]).await.unwrap();
+    let id = unique("cli-woo");
+    let add = ["shops", "add", &id, "--currency", "EUR", "--woocommerce-url", &store.site()];
+    let added = stdout(&relance(&local(&env.path, &add), ""));
+    let first_secret = shown_once(&added, "woocommerce.secrets:").to_owned();
+
+    let connected =
+        stdout(&relance(&local(&env.path, &["connect", "woocommerce", "--shop", &id]), "ck_local\ncs_local\n"));
+    let topics = relance::normalise::woocommerce::SUBSCRIBED_TOPICS.len();
+    assert!(connected.contains(&format!("{topics} created, 0 fixed, 0 kept")), "{connected}");
+    let url = format!("{}/webhooks/woocommerce", env.stack.var("RELANCE_PUBLIC_URL").unwrap().trim_end_matches('/'));
+    let hooks = store.hooks();
+    assert_eq!(hooks.len(), topics);
+    assert!(
+        hooks.iter().all(|h| h.delivery_url == url && h.secret == first_secret && h.status == "active"),
+        "{hooks:?}"
+    );
+
+    let rotated = stdout(&relance(&local(&env.path, &["shops", "rotate-secret", &id, "--for", "woocommerce"]), ""));
+    let new_secret = shown_once(&rotated, "shown this once:").to_owned();
+    assert_ne!(new_secret, first_secret);
+    let again = stdout(&relance(&local(&env.path, &["connect", "woocommerce", "--shop", &id]), "ck_local\ncs_local\n"));
+    assert!(again.contains(&format!("0 created, 0 fixed, {topics} kept")), "{again}");
+    assert!(store.hooks().iter().all(|h| h.secret == new_secret), "the store has the new secret");
+
+    let refused = relance(&local(&env.path, &["connect", "woocommerce", "--shop", &id]), "ck_local\ncs_revoked\n");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("REST API key"), "{refused:?}");
+}
+
+// The platform's server runs on the runtime while the test blocks on the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopify_store_is_subscribed_and_told_where_the_compliance_topics_go() {
+    let env = env_with_own_secret(r#"{"shops": []}"#).await;
+    let admin = ShopifyAdminServer::start("shpat_local").await.unwrap();
+    let id = format!("{}.myshopify.com", unique("cli"));
+    let add = ["shops", "add", &id, "--currency", "EUR", "--shopify-domain", &id];
+    stdout(&relance(&local(&env.path, &add), "the-app-client-secret\n"));
+    let endpoint = admin.endpoint();
+    let args = ["connect", "shopify", "--shop", &id, "--api-url", &endpoint, "--url", "https://relance.example/"];
+    let connected = stdout(&relance(&local(&env.path, &args), "shpat_local\n"));
+    let topics = relance::normalise::shopify::SUBSCRIBED_TOPICS.len();
+    // The fixture's shop holds ORDERS_CREATE to an old stack, ORDERS_PAID in XML and APP_UNINSTALLED.
+    assert!(connected.contains(&format!("{} created, 2 fixed, 0 kept, 1 extra", topics - 2)), "{connected}");
+    assert!(
+        connected.contains(
+            "set customers/data_request, customers/redact, shop/redact to https://relance.example/webhooks/shopify"
+        ),
+        "{connected}"
+    );
+    let ours =
+        admin.subscriptions().into_iter().filter(|s| s.uri == "https://relance.example/webhooks/shopify").count();
+    assert_eq!(ours, topics);
+
+    let expired = relance(&local(&env.path, &args), "shpat_expired\n");
+    assert_eq!(expired.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&expired.stderr).contains("Invalid API key or access token"), "{expired:?}");
 }
 
 #[test]

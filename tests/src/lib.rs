@@ -12,6 +12,7 @@ pub mod fixtures;
 pub mod invoke;
 pub mod live;
 pub mod mailbox;
+pub mod platforms;
 pub mod queues;
 pub mod report;
 pub mod ses_events;

@@ -224,6 +224,24 @@ impl ShopsDocument {
         Ok(removed)
     }
 
+    /// The first secret of the shop's `kind` list: the one the platform must have (what
+    /// `relance connect woocommerce` gives the store's webhooks).
+    pub fn newest(&self, id: &ShopId, kind: SecretKind) -> Result<String, DocumentError> {
+        let (section, list) = kind.path();
+        let shop = self
+            .shops()
+            .iter()
+            .find(|s| s.get("id").and_then(Value::as_str) == Some(id.as_str()))
+            .ok_or_else(|| DocumentError::NoShop(id.clone()))?;
+        shop.get(section)
+            .and_then(|s| s.get(list))
+            .and_then(Value::as_array)
+            .and_then(|l| l.first())
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| DocumentError::NoSection { shop: id.clone(), section, kind: kind.name() })
+    }
+
     fn list_mut(&mut self, id: &ShopId, kind: SecretKind) -> Result<&mut Vec<Value>, DocumentError> {
         let (section, list) = kind.path();
         let shop = self.shop_mut(id)?;

@@ -21,6 +21,30 @@ use serde_json::Value;
 
 type Build = fn(&Delivery<'_>, &Value) -> Result<Outcome, NormaliseError>;
 
+/// The topics a shop subscribes Relance to through the Admin API (`relance connect
+/// shopify`): every topic [`normalise`] maps but the compliance topics.
+pub const SUBSCRIBED_TOPICS: &[&str] = &[
+    "customers/create",
+    "customers/update",
+    "customers_email_marketing_consent/update",
+    "checkouts/create",
+    "checkouts/update",
+    "carts/create",
+    "carts/update",
+    "orders/create",
+    "orders/paid",
+    "orders/cancelled",
+    "orders/fulfilled",
+    "refunds/create",
+    "fulfillments/create",
+    "fulfillments/update",
+    "fulfillment_events/create",
+];
+
+/// The mandatory compliance topics (SPECS: Shopify webhooks): set in the app's
+/// configuration, not through the Admin API's subscriptions.
+pub const COMPLIANCE_TOPICS: &[&str] = &["customers/data_request", "customers/redact", "shop/redact"];
+
 /// Maps one verified Shopify delivery to its canonical event.
 pub fn normalise(delivery: &Delivery<'_>) -> Result<Outcome, NormaliseError> {
     let build: Build = match delivery.topic {
@@ -984,5 +1008,17 @@ mod tests {
         assert!(matches!(deliver("orders/create", &body), Err(NormaliseError::Field { field: "id", .. })));
         let body = edited(CHECKOUTS_CREATE, |v| v["created_at"] = json!("yesterday"));
         assert!(matches!(deliver("checkouts/create", &body), Err(NormaliseError::Field { field: "created_at", .. })));
+    }
+
+    #[test]
+    fn every_topic_relance_subscribes_to_or_must_receive_is_one_it_maps() {
+        for topic in SUBSCRIBED_TOPICS.iter().chain(COMPLIANCE_TOPICS) {
+            let outcome = deliver(topic, b"{}");
+            assert!(
+                !matches!(outcome, Ok(Outcome::Ignored { reason: "shopify topic not used by relance" })),
+                "{topic} is subscribed to but not mapped"
+            );
+        }
+        assert!(matches!(deliver("app/uninstalled", b"{}"), Ok(Outcome::Ignored { .. })));
     }
 }

@@ -15,6 +15,11 @@ use crate::events::{
 use crate::money::{Currency, Money};
 use serde_json::Value;
 
+/// The topics a store's webhooks deliver to Relance (`relance connect woocommerce`): every
+/// topic [`normalise`] maps.
+pub const SUBSCRIBED_TOPICS: &[&str] =
+    &["order.created", "order.updated", "customer.created", "customer.updated", "product.created"];
+
 /// Maps one verified WooCommerce delivery (topic from `X-WC-Webhook-Topic`) to one event,
 /// or to [`Outcome::Ignored`] for the topics Relance does not use. An unknown topic is
 /// ignored, never an error: WooCommerce disables a webhook after repeated failures.
@@ -687,5 +692,16 @@ mod tests {
         assert_eq!(decode_entities("It&#8217;s &#x2019; &#39;"), "It’s ’ '");
         assert_eq!(decode_entities("&amp;ndash; &bogus; & &#; &#xZZ; &"), "&ndash; &bogus; & &#; &#xZZ; &");
         assert_eq!(decode_entities("Café &eacute; fin&"), "Café &eacute; fin&");
+    }
+
+    #[test]
+    fn every_topic_relance_subscribes_to_is_one_it_maps() {
+        for topic in SUBSCRIBED_TOPICS {
+            let outcome = deliver(topic, b"{}");
+            assert!(
+                !matches!(outcome, Ok(Outcome::Ignored { reason }) if reason == ignored_reason(topic)),
+                "{topic} is subscribed to but not mapped"
+            );
+        }
     }
 }
