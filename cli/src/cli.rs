@@ -5,8 +5,10 @@ use relance::aws::{DynamoProfileStore, EventBridgeScheduler};
 use relance::ids::{Email, ShopId};
 use relance::normalise::{shopify as shopify_topics, woocommerce as woo_topics};
 use relance_cli::connect::shopify::{ShopifyAdmin, topic_enum};
-use relance_cli::connect::woocommerce::{WooAdmin, api_root};
+use relance_cli::connect::woocommerce::WooAdmin;
 use relance_cli::import::{self, ApiSink, CursorFile, Format, Pace, Plan};
+use relance_cli::platforms::shopify::ShopifyGraphql;
+use relance_cli::platforms::woocommerce::{WooRest, api_root};
 use relance_cli::shops::{
     self, NewMail, NewShop, Rotated, SecretKind, SecretsManagerShops, ShopsDocument, ShopsSecret,
 };
@@ -416,10 +418,11 @@ async fn connect_shopify(secret: &dyn ShopsSecret, stack: &Stack, args: ConnectA
         })?;
     let uri = delivery_url(stack, args.url, "shopify")?;
     let token = read_secret("the app's Admin API access token")?;
-    let admin = match args.api_url {
-        Some(endpoint) => ShopifyAdmin::at(endpoint, token, uri.clone()),
-        None => ShopifyAdmin::new(&domain, token, uri.clone()),
+    let graphql = match args.api_url {
+        Some(endpoint) => ShopifyGraphql::at(endpoint, token),
+        None => ShopifyGraphql::new(&domain, token),
     };
+    let admin = ShopifyAdmin::new(graphql, uri.clone());
     let wanted: Vec<String> = shopify_topics::SUBSCRIBED_TOPICS.iter().map(|t| topic_enum(t)).collect();
     let done = connect::connect(&admin, &wanted).await?;
     print_connected(&done, "Shopify", &shop);
@@ -445,7 +448,7 @@ async fn connect_woocommerce(secret: &dyn ShopsSecret, stack: &Stack, args: Conn
     if !root.starts_with("https://") && !is_loopback(&root) {
         return Err(format!("{root}: WooCommerce takes a REST API key over HTTPS only").into());
     }
-    let admin = WooAdmin::new(root, key, key_secret, uri, webhook_secret);
+    let admin = WooAdmin::new(WooRest::new(root, key, key_secret), uri, webhook_secret);
     let wanted: Vec<String> = woo_topics::SUBSCRIBED_TOPICS.iter().map(|t| t.to_string()).collect();
     let done = connect::connect(&admin, &wanted).await?;
     print_connected(&done, "WooCommerce", &shop);

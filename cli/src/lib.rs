@@ -6,6 +6,7 @@
 pub mod connect;
 pub mod gdpr;
 pub mod import;
+pub mod platforms;
 pub mod profile;
 pub mod shops;
 pub mod stack;

@@ -3,9 +3,12 @@
 //! credential). No AWS stack is needed.
 
 use relance::normalise::{shopify as shopify_topics, woocommerce as woo_topics};
+use relance_cli::connect::connect;
 use relance_cli::connect::shopify::{ShopifyAdmin, topic_enum};
-use relance_cli::connect::woocommerce::{WooAdmin, api_root};
-use relance_cli::connect::{AdminError, Patience, connect};
+use relance_cli::connect::woocommerce::WooAdmin;
+use relance_cli::platforms::shopify::ShopifyGraphql;
+use relance_cli::platforms::woocommerce::{WooRest, api_root};
+use relance_cli::platforms::{Patience, PlatformError};
 use relance_tests::platforms::shopify::ShopifyAdminServer;
 use relance_tests::platforms::woocommerce::{Hook, WooRestServer};
 use std::time::Duration;
@@ -25,7 +28,7 @@ async fn shopify_subscriptions_are_created_fixed_and_kept_through_paging_and_thr
         state.page_size = 2;
         state.throttle_next = 1;
     }
-    let admin = ShopifyAdmin::at(server.endpoint(), TOKEN.into(), URI.into());
+    let admin = ShopifyAdmin::new(ShopifyGraphql::at(server.endpoint(), TOKEN.into()), URI.into());
     let wanted = shopify_wanted();
     let first = connect(&admin, &wanted).await.unwrap();
     println!("{}", first.lines.join("\n"));
@@ -54,9 +57,9 @@ async fn shopify_subscriptions_are_created_fixed_and_kept_through_paging_and_thr
 #[tokio::test]
 async fn a_revoked_shopify_token_says_to_issue_a_new_one() {
     let server = ShopifyAdminServer::start(TOKEN).await.unwrap();
-    let admin = ShopifyAdmin::at(server.endpoint(), "shpat_expired".into(), URI.into());
+    let admin = ShopifyAdmin::new(ShopifyGraphql::at(server.endpoint(), "shpat_expired".into()), URI.into());
     let error = connect(&admin, &shopify_wanted()).await.unwrap_err();
-    assert!(matches!(error, AdminError::Unauthorized { .. }), "{error:?}");
+    assert!(matches!(error, PlatformError::Unauthorized { .. }), "{error:?}");
     let text = error.to_string();
     assert!(text.contains("Invalid API key or access token") && text.contains("token"), "{text}");
 }
@@ -66,16 +69,20 @@ async fn a_shopify_that_keeps_throttling_is_given_up_on_after_the_attempts() {
     let server = ShopifyAdminServer::start(TOKEN).await.unwrap();
     server.state.lock().unwrap().throttle_next = 100;
     let patience = Patience { attempts: 3, longest_wait: Duration::from_millis(200) };
-    let admin = ShopifyAdmin::at(server.endpoint(), TOKEN.into(), URI.into()).with_patience(patience);
+    let admin =
+        ShopifyAdmin::new(ShopifyGraphql::at(server.endpoint(), TOKEN.into()).with_patience(patience), URI.into());
     let error = connect(&admin, &shopify_wanted()).await.unwrap_err();
-    assert!(matches!(error, AdminError::Throttled { attempts: 3, .. }), "{error:?}");
+    assert!(matches!(error, PlatformError::Throttled { attempts: 3, .. }), "{error:?}");
     assert_eq!(server.state.lock().unwrap().calls.len(), 3);
 }
 
 #[tokio::test]
 async fn shopify_refusing_a_plain_http_url_is_reported_with_its_reason() {
     let server = ShopifyAdminServer::start(TOKEN).await.unwrap();
-    let admin = ShopifyAdmin::at(server.endpoint(), TOKEN.into(), "http://127.0.0.1:9000/webhooks/shopify".into());
+    let admin = ShopifyAdmin::new(
+        ShopifyGraphql::at(server.endpoint(), TOKEN.into()),
+        "http://127.0.0.1:9000/webhooks/shopify".into(),
+    );
     let error = connect(&admin, &shopify_wanted()).await.unwrap_err();
     let text = error.to_string();
     assert!(text.contains("webhookSubscription.uri: Address protocol http:// is not supported"), "{text}");
@@ -110,8 +117,11 @@ async fn woocommerce_webhooks_are_made_relances_and_another_plugins_are_left_alo
         state.page_size = 2;
         state.throttle_next = 1;
     }
-    let admin =
-        WooAdmin::new(api_root(&server.site()), "ck_test".into(), "cs_test".into(), WOO_URI.into(), "whsec-new".into());
+    let admin = WooAdmin::new(
+        WooRest::new(api_root(&server.site()), "ck_test".into(), "cs_test".into()),
+        WOO_URI.into(),
+        "whsec-new".into(),
+    );
     let wanted: Vec<String> = woo_topics::SUBSCRIBED_TOPICS.iter().map(|t| t.to_string()).collect();
     let first = connect(&admin, &wanted).await.unwrap();
     println!("{}", first.lines.join("\n"));
@@ -144,8 +154,11 @@ async fn woocommerce_webhooks_are_made_relances_and_another_plugins_are_left_alo
 #[tokio::test]
 async fn a_woocommerce_key_that_is_refused_says_which_key_to_make() {
     let server = WooRestServer::start("ck_test", "cs_test", vec![]).await.unwrap();
-    let admin =
-        WooAdmin::new(api_root(&server.site()), "ck_test".into(), "cs_wrong".into(), WOO_URI.into(), "s".into());
+    let admin = WooAdmin::new(
+        WooRest::new(api_root(&server.site()), "ck_test".into(), "cs_wrong".into()),
+        WOO_URI.into(),
+        "s".into(),
+    );
     let error = connect(&admin, &["order.created".to_owned()]).await.unwrap_err();
     let text = error.to_string();
     assert!(text.contains("Sorry, you cannot list resources.") && text.contains("Read/Write"), "{text}");

@@ -1,6 +1,7 @@
 //! A platform's subscriptions in memory, counting the writes.
 
-use super::{AdminError, Subscription, WebhookAdmin};
+use super::{Subscription, WebhookAdmin};
+use crate::platforms::PlatformError;
 use async_trait::async_trait;
 use std::sync::Mutex;
 
@@ -23,11 +24,11 @@ impl MemoryAdmin {
 
 #[async_trait]
 impl WebhookAdmin for MemoryAdmin {
-    async fn list(&self) -> Result<Vec<Subscription>, AdminError> {
+    async fn list(&self) -> Result<Vec<Subscription>, PlatformError> {
         Ok(self.subscriptions.lock().unwrap().clone())
     }
 
-    async fn create(&self, topic: &str) -> Result<String, AdminError> {
+    async fn create(&self, topic: &str) -> Result<String, PlatformError> {
         let mut subs = self.subscriptions.lock().unwrap();
         let id = format!("new-{}", subs.len() + 1);
         subs.push(Subscription {
@@ -41,7 +42,7 @@ impl WebhookAdmin for MemoryAdmin {
         Ok(id)
     }
 
-    async fn fix(&self, id: &str, topic: &str) -> Result<(), AdminError> {
+    async fn fix(&self, id: &str, topic: &str) -> Result<(), PlatformError> {
         let mut subs = self.subscriptions.lock().unwrap();
         let sub = subs.iter_mut().find(|s| s.id == id).expect("a listed subscription");
         (sub.topic, sub.uri, sub.faults) = (topic.to_owned(), self.uri.clone(), vec![]);

@@ -16,8 +16,8 @@ mod memory;
 #[cfg(test)]
 mod tests;
 
+use crate::platforms::PlatformError;
 use async_trait::async_trait;
-use std::time::Duration;
 
 /// One webhook subscription as the platform lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,35 +34,15 @@ pub struct Subscription {
     pub faults: Vec<String>,
 }
 
-/// What the platform answered when it refused, or what stood in the way.
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    #[error("{platform} refused the credentials ({detail}): {what_to_do}")]
-    Unauthorized { platform: &'static str, detail: String, what_to_do: &'static str },
-    #[error("{platform} still throttles after {attempts} attempts: run again in a minute")]
-    Throttled { platform: &'static str, attempts: u32 },
-    #[error("{platform} refused to {action}: {reason}")]
-    Rejected { platform: &'static str, action: String, reason: String },
-    #[error("cannot reach {platform} at {url}")]
-    Unreachable {
-        platform: &'static str,
-        url: String,
-        #[source]
-        source: reqwest::Error,
-    },
-    #[error("{platform} answered {status} to {action}: {body}")]
-    Unexpected { platform: &'static str, action: String, status: u16, body: String },
-}
-
 /// A platform's webhook subscriptions, for one shop, pointed at one URL.
 #[async_trait]
 pub trait WebhookAdmin: Send + Sync {
     /// Every subscription the credentials can see (all pages).
-    async fn list(&self) -> Result<Vec<Subscription>, AdminError>;
+    async fn list(&self) -> Result<Vec<Subscription>, PlatformError>;
     /// Subscribes `topic` to the stack; the new subscription's id.
-    async fn create(&self, topic: &str) -> Result<String, AdminError>;
+    async fn create(&self, topic: &str) -> Result<String, PlatformError>;
     /// Points subscription `id` at the stack again, for `topic`, with nothing wrong left.
-    async fn fix(&self, id: &str, topic: &str) -> Result<(), AdminError>;
+    async fn fix(&self, id: &str, topic: &str) -> Result<(), PlatformError>;
     /// The URL subscriptions deliver to.
     fn uri(&self) -> &str;
     /// Whether a subscription found right must be written again anyway: WooCommerce never
@@ -151,7 +131,7 @@ pub struct Connected {
 
 /// Lists, plans, and applies the plan; stops at the first refusal (a run again resumes:
 /// what was done is then kept).
-pub async fn connect(admin: &dyn WebhookAdmin, wanted: &[String]) -> Result<Connected, AdminError> {
+pub async fn connect(admin: &dyn WebhookAdmin, wanted: &[String]) -> Result<Connected, PlatformError> {
     let existing = admin.list().await?;
     let mut done = Connected::default();
     for step in plan(wanted, admin.uri(), &existing) {
@@ -180,18 +160,4 @@ pub async fn connect(admin: &dyn WebhookAdmin, wanted: &[String]) -> Result<Conn
         }
     }
     Ok(done)
-}
-
-/// How long to wait before the next attempt, and how many attempts a call gets.
-#[derive(Debug, Clone, Copy)]
-pub struct Patience {
-    pub attempts: u32,
-    /// The longest single wait honoured (a `Retry-After` beyond it is cut to it).
-    pub longest_wait: Duration,
-}
-
-impl Default for Patience {
-    fn default() -> Self {
-        Self { attempts: 6, longest_wait: Duration::from_secs(30) }
-    }
 }
