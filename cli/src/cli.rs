@@ -6,6 +6,7 @@ use relance::ids::{Email, ShopId};
 use relance::normalise::{shopify as shopify_topics, woocommerce as woo_topics};
 use relance_cli::connect::shopify::{ShopifyAdmin, topic_enum};
 use relance_cli::connect::woocommerce::WooAdmin;
+use relance_cli::import::shopify::Polling;
 use relance_cli::import::{self, ApiSink, CursorFile, Format, Pace, Plan};
 use relance_cli::platforms::shopify::ShopifyGraphql;
 use relance_cli::platforms::woocommerce::{WooRest, api_root};
@@ -54,10 +55,11 @@ enum Command {
     /// `relance shops rotate-secret … --for woocommerce`: it gives the store the new secret.
     #[command(subcommand)]
     Connect(ConnectCommand),
-    /// Imports the shop's history from CSV files, marked as history: profiles fill, no mail goes.
+    /// Imports the shop's history, from CSV files or the store's API, marked as history: profiles fill, no mail goes.
     ///
     /// Reads Shopify's orders and customers exports and Relance's generic headers
-    /// (docs/cli.md). Every file is checked before anything is sent; bad rows are reported
+    /// (docs/cli.md), or with --from the store itself: Shopify's bulk operations,
+    /// WooCommerce's REST API. Everything is read and checked before anything is sent; bad rows are reported
     /// as file:line and skipped. Run it again after an interruption: it resumes. Run it
     /// twice: the second run changes nothing.
     Import(ImportArgs),
@@ -186,11 +188,26 @@ struct AddArgs {
     site_url: Option<String>,
 }
 
+/// A platform whose admin API an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Source {
+    /// Admin GraphQL bulk operations (the app's Admin API access token on stdin).
+    Shopify,
+    /// REST API v3 (a REST API key's consumer key and secret on stdin, one per line).
+    Woocommerce,
+}
+
 #[derive(Debug, Args)]
 struct ImportArgs {
     /// The CSV files, in the order to import them.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "from", conflicts_with = "from")]
     files: Vec<PathBuf>,
+    /// Read the history from the store's admin API instead of files.
+    #[arg(long, value_enum)]
+    from: Option<Source>,
+    /// The platform API's address, when not the shop's own (with --from).
+    #[arg(long, value_name = "URL", requires = "from")]
+    api_url: Option<String>,
     /// The shop (`relance shops list`); needed only when the deployment has several.
     #[arg(long)]
     shop: Option<String>,
@@ -223,6 +240,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     // Checking files needs no stack.
     if let Command::Import(args) = &cli.command
         && args.dry_run
+        && args.from.is_none()
     {
         read_plan(args)?;
         return Ok(());
@@ -474,10 +492,72 @@ fn read_plan(args: &ImportArgs) -> Result<Plan, Error> {
     Ok(plan)
 }
 
+/// The shop's history read from its platform's admin API.
+async fn fetch_plan(
+    shops: &relance::shops::Shops,
+    shop: &ShopId,
+    source: Source,
+    api_url: Option<String>,
+) -> Result<(Plan, PathBuf), Error> {
+    let config = shops.get(shop).ok_or_else(|| format!("no shop {shop}: relance shops list"))?;
+    let currency = config.currency;
+    let now = chrono::Utc::now();
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    let (events, bad, name) = match source {
+        Source::Shopify => {
+            let domain = config.shopify.as_ref().map(|s| s.domain.clone()).ok_or_else(|| {
+                format!("shop {shop} has no Shopify section: relance shops add {shop} --shopify-domain D …")
+            })?;
+            let token = read_secret("the app's Admin API access token")?;
+            let graphql = match api_url {
+                Some(endpoint) => ShopifyGraphql::at(endpoint, token),
+                None => ShopifyGraphql::new(&domain, token),
+            };
+            let (events, bad) =
+                import::shopify::read(&graphql, currency, now, Polling::default(), &mut |what, state, count| {
+                    spinner.set_message(format!("Shopify bulk operation for {what}: {state}, {count} objects"))
+                })
+                .await?;
+            (events, bad, "shopify")
+        }
+        Source::Woocommerce => {
+            let site = config.woocommerce.as_ref().map(|w| w.source.clone()).ok_or_else(|| {
+                format!("shop {shop} has no WooCommerce section: relance shops add {shop} --woocommerce-url URL …")
+            })?;
+            let key = read_secret("the REST API key's consumer key (ck_…)")?;
+            let key_secret = read_secret("its consumer secret (cs_…)")?;
+            let root = api_root(api_url.as_deref().unwrap_or(&site));
+            if !root.starts_with("https://") && !is_loopback(&root) {
+                return Err(format!("{root}: WooCommerce takes a REST API key over HTTPS only").into());
+            }
+            let rest = WooRest::new(root, key, key_secret);
+            let (events, bad) = import::woocommerce::read(&rest, currency, now, &mut |what, page, of| {
+                spinner.set_message(format!("WooCommerce {what}: page {page} of {of}"))
+            })
+            .await?;
+            (events, bad, "woocommerce")
+        }
+    };
+    spinner.finish_and_clear();
+    let plan = Plan::from_events(events, bad);
+    println!("read from {name}: {} events, {} object(s) skipped", plan.events.len(), plan.bad.len());
+    for bad in &plan.bad {
+        eprintln!("  skipped {}: {}", bad.place, bad.reason);
+    }
+    Ok((plan, PathBuf::from(format!("{name}.{shop}.relance-import"))))
+}
+
 async fn import(secret: &dyn ShopsSecret, stack: &Stack, args: ImportArgs) -> Result<(), Error> {
-    let plan = read_plan(&args)?;
     let shops = load_shops(secret).await?;
-    let shop = resolve_shop(&shops, stack, args.shop)?;
+    let shop = resolve_shop(&shops, stack, args.shop.clone())?;
+    let (plan, cursor_path) = match args.from {
+        Some(source) => fetch_plan(&shops, &shop, source, args.api_url.clone()).await?,
+        None => (read_plan(&args)?, cursor_path(&args.files[0], &shop)),
+    };
+    if args.dry_run {
+        return Ok(());
+    }
     let api_secret = shops
         .get(&shop)
         .and_then(|s| s.api.as_ref())
@@ -488,7 +568,7 @@ async fn import(secret: &dyn ShopsSecret, stack: &Stack, args: ImportArgs) -> Re
         .or_else(|| stack.webhook_url.clone())
         .ok_or("the stack names no WebhookUrl: give webhook-ingest's URL with --url")?;
     let sink = ApiSink::new(&url, shop.as_str(), api_secret.clone());
-    let cursor = CursorFile { path: cursor_path(&args.files[0], &shop) };
+    let cursor = CursorFile { path: cursor_path };
     let bar = indicatif::ProgressBar::new(plan.events.len() as u64).with_style(
         indicatif::ProgressStyle::with_template(
             "{elapsed_precise} [{bar:40}] {pos}/{len} events, {per_sec}, ETA {eta}",

@@ -9,9 +9,12 @@ mod cells;
 mod cursor;
 mod customers;
 mod event;
+mod history;
 mod orders;
+pub mod shopify;
 mod sink;
 mod table;
+pub mod woocommerce;
 
 pub use cursor::{Cursor, CursorError, CursorFile, MemoryCursor};
 pub use event::ImportEvent;
@@ -46,6 +49,11 @@ impl Plan {
             plan.bad.append(&mut bad);
         }
         Ok(plan)
+    }
+
+    /// A plan of events read from elsewhere than files (a platform's admin API).
+    pub fn from_events(events: Vec<ImportEvent>, bad: Vec<BadRow>) -> Plan {
+        Plan { files: Vec::new(), events, bad }
     }
 
     /// Identifies what the plan sends, in order: a cursor is valid for this plan only.

@@ -5,11 +5,13 @@
 
 use super::cells::{self, Cell};
 use super::event::ImportEvent;
+use super::history;
 use super::table::{BadRow, Format, Row, Table};
 use chrono::{DateTime, Utc};
-use relance::events::{ConsentChange, ConsentState, Customer, Fulfillment, Identity, LineItem, Order, Payload, Refund};
+use relance::events::{Identity, LineItem, Order};
 use relance::ids::ExternalId;
 use relance::money::Money;
+use relance::normalise::StoredOrder;
 use std::collections::HashMap;
 
 /// Where each field is, in one format.
@@ -235,51 +237,20 @@ fn order(
         fulfillment_status: cell(c.fulfillment_status).map(str::to_owned),
         cancelled_at,
     };
-    let id = |what: &str| format!("import:order:{order_id}:{what}");
-    let event = |what: &str, at, payload: &Payload| ImportEvent::new(id(what), at, identity.clone(), payload);
-    let mut events = vec![event("placed", placed_at, &Payload::OrderPlaced(placed.clone()))];
-    let mut latest = placed_at;
-    if let Some(first_name) = c.first_name.and_then(|col| cell(Some(col))) {
-        let customer = Customer {
-            first_name: Some(first_name.to_owned()),
-            last_name: c.last_name.and_then(|col| cell(Some(col))).map(str::to_owned),
-            ..Customer::default()
-        };
-        events.push(event("customer", placed_at, &Payload::CustomerUpserted(customer)));
-    }
-    if let Some(accepts) = match first(rows, Some(c.accepts_marketing)) {
+    let accepts_marketing = match first(rows, Some(c.accepts_marketing)) {
         Some(row) => cells::yes_no(row, c.accepts_marketing)?,
         None => None,
-    } {
-        let state = if accepts { ConsentState::Subscribed } else { ConsentState::Unsubscribed };
-        let consent = ConsentChange { state, changed_at: placed_at, source: "import".to_owned() };
-        events.push(event("consent", placed_at, &Payload::ConsentChanged(consent)));
-    }
-    if let Some(paid_at) = time(c.paid_at)? {
-        latest = latest.max(paid_at);
-        events.push(event("paid", paid_at, &Payload::OrderPaid(placed.clone())));
-    }
-    if let Some(fulfilled_at) = time(c.fulfilled_at)? {
-        latest = latest.max(fulfilled_at);
-        let fulfillment = Fulfillment {
-            order_id: order_id.clone(),
-            fulfillment_id: None,
-            status: Some("success".to_owned()),
-            tracking_company: None,
-            tracking_numbers: Vec::new(),
-            tracking_urls: Vec::new(),
-            line_items: Vec::new(),
-        };
-        events.push(event("fulfilled", fulfilled_at, &Payload::OrderFulfilled(fulfillment)));
-    }
-    if let Some(cancelled_at) = cancelled_at {
-        latest = latest.max(cancelled_at);
-        events.push(event("cancelled", cancelled_at, &Payload::OrderCancelled(placed.clone())));
-    }
-    if let Some(refunded) = money(Some(c.refunded))?.filter(|m| m.minor() > 0) {
-        // Refunded to date, with no date of its own: stamped with the order's latest time.
-        let refund = Refund { order_id: order_id.clone(), refund_id: None, amount: refunded, line_items: Vec::new() };
-        events.push(event("refunded", latest, &Payload::OrderRefunded(refund)));
-    }
-    Ok(events)
+    };
+    let first_name = c.first_name.and_then(|col| cell(Some(col))).map(str::to_owned);
+    Ok(history::order_events(&StoredOrder {
+        identity,
+        order: placed,
+        placed_at,
+        paid_at: time(c.paid_at)?,
+        fulfilled_at: time(c.fulfilled_at)?,
+        refunded: money(Some(c.refunded))?,
+        last_name: first_name.as_ref().and(c.last_name.and_then(|col| cell(Some(col))).map(str::to_owned)),
+        first_name,
+        accepts_marketing,
+    }))
 }

@@ -210,3 +210,81 @@ fn a_file_whose_header_names_no_format_is_refused_before_anything_is_sent() {
     let error = Plan::read(&[path], None, now()).unwrap_err();
     assert!(error.to_string().contains("names no format"), "{error}");
 }
+
+fn platform_fixture(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+fn jsonl(path: &str) -> Vec<Result<serde_json::Value, String>> {
+    platform_fixture(path).lines().map(|l| serde_json::from_str(l).map_err(|e| e.to_string())).collect()
+}
+
+fn eur() -> Option<relance::money::Currency> {
+    Some(relance::money::Currency::parse("EUR").unwrap())
+}
+
+#[tokio::test]
+async fn a_shopify_bulk_result_files_customers_with_their_consent_and_orders_with_what_became_of_them() {
+    let (events, bad) = shopify::events(
+        &jsonl("shopify/admin/bulk-customers.jsonl"),
+        &jsonl("shopify/admin/bulk-orders.jsonl"),
+        eur(),
+        now(),
+    );
+    let places: Vec<String> = bad.iter().map(|b| b.place.to_string()).collect();
+    assert_eq!(places, ["shopify/customers.jsonl:4", "shopify/orders.jsonl:8"], "{bad:?}");
+    assert!(bad[1].reason.contains("lineItems.originalUnitPriceSet"), "{}", bad[1].reason);
+    let plan = Plan::from_events(events, bad);
+    assert!(ids(&plan).contains(&"import:order:450789470:refunded"), "{:?}", ids(&plan));
+    assert!(ids(&plan).contains(&"import:customer:id:207119551"));
+    let (store, shop) = imported(&plan).await;
+
+    let bob = profile_of(&store, &shop, "bob.norman@mail.example.com").await;
+    assert_eq!(bob.customer_ids.len(), 1);
+    let consent = bob.consent.as_ref().expect("Bob's consent");
+    assert_eq!(consent.value.state, ConsentState::Subscribed);
+    assert_eq!(consent.stamp.at.to_rfc3339(), "2024-03-02T10:13:01+00:00");
+    let records = store.records(&shop, &bob.id).await.unwrap();
+    let orders: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            relance::profile::Record::Order(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(orders.len(), 2, "{orders:?}");
+
+    let jane = profile_of(&store, &shop, "jane.smith@mail.example.com").await;
+    assert_eq!(jane.consent_state(), ConsentState::Unsubscribed);
+    // Chloé's only order is skipped; she is filed from the customers' lines, with no consent stated.
+    let chloe = profile_of(&store, &shop, "chloe.martin@mail.example.com").await;
+    assert_eq!(chloe.consent_state(), ConsentState::Unknown);
+}
+
+#[tokio::test]
+async fn a_woocommerce_stores_lists_file_its_customers_and_placed_orders_and_skip_drafts() {
+    let order = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&platform_fixture(&format!("woocommerce/{name}"))).unwrap()
+    };
+    let customers = vec![order("customer.created__rest-api-docs-v3.json")];
+    let mut draft = order("order.created__rest-api-docs-v3.json");
+    draft["id"] = serde_json::json!(730);
+    draft["status"] = serde_json::json!("checkout-draft");
+    let orders = vec![
+        order("order.updated__rest-api-docs-v3-completed.json"),
+        order("order.updated__rest-api-docs-v3-refunded.json"),
+        order("order.created-guest-coupon__appvila-wc6.9.4.json"),
+        draft,
+    ];
+    let (events, bad) = woocommerce::events(&customers, &orders, eur(), now());
+    assert!(bad.is_empty(), "{bad:?}");
+    let plan = Plan::from_events(events, bad);
+    let ids = ids(&plan);
+    assert!(ids.contains(&"import:customer:id:25"));
+    assert!(ids.contains(&"import:order:727:fulfilled") && ids.contains(&"import:order:723:refunded"), "{ids:?}");
+    assert!(!ids.iter().any(|id| id.contains(":730:")), "a draft is no order: {ids:?}");
+    let (store, shop) = imported(&plan).await;
+    let john = profile_of(&store, &shop, "john.doe@example.com").await;
+    assert!(john.customer_ids.iter().any(|id| id.as_str() == "25"), "{:?}", john.customer_ids);
+}

@@ -4,6 +4,7 @@
 mod fields;
 pub mod ses;
 pub mod shopify;
+pub mod shopify_bulk;
 pub mod woocommerce;
 
 pub use fields::*;
@@ -28,6 +29,26 @@ pub struct Delivery<'a> {
     pub body: &'a [u8],
     /// The shop's currency, for payloads that do not name theirs.
     pub shop_currency: Option<Currency>,
+}
+
+/// A placed order as a platform's admin API lists it, with the times of what became of it
+/// since: what an import of the shop's history reads ([`woocommerce::stored_order`],
+/// [`shopify_bulk::bulk_order`]), where a webhook tells one change at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredOrder {
+    pub identity: Identity,
+    /// As placed; `cancelled_at` set when it was cancelled.
+    pub order: crate::events::Order,
+    pub placed_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub fulfilled_at: Option<DateTime<Utc>>,
+    /// Refunded to date, when anything was (no date of its own).
+    pub refunded: Option<crate::money::Money>,
+    /// The buyer's names as the order states them.
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Whether the buyer accepted marketing, as the order states it.
+    pub accepts_marketing: Option<bool>,
 }
 
 /// What a delivery becomes.

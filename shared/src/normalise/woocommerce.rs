@@ -6,8 +6,8 @@
 //! an offset); the site-local `date_created` would be off by the shop's time zone.
 
 use super::{
-    Delivery, NormaliseError, Outcome, array, currency, email, external_id, money, object, quantity, required_id,
-    required_money, text, time,
+    Delivery, NormaliseError, Outcome, StoredOrder, array, currency, email, external_id, money, object, quantity,
+    required_id, required_money, text, time,
 };
 use crate::events::{
     Acquisition, Context, Customer, Fulfillment, Identity, LineItem, Order, Payload, Platform, Product, Refund,
@@ -94,12 +94,7 @@ fn order_event(delivery: &Delivery<'_>, created: bool) -> Result<Outcome, Normal
     }
     let currency = currency(&body, "currency", delivery.shop_currency)?;
     let order = read_order(&body, &status, currency)?;
-    let billing = body.get("billing").unwrap_or(&Value::Null);
-    let identity = Identity {
-        email: email(billing, "email"),
-        customer_id: external_id(&body, "customer_id")?,
-        ..Identity::default()
-    };
+    let identity = order_identity(&body)?;
     let context = Context { acquisition: read_acquisition(&body)?, ..Context::default() };
     let (occurred_at, payload) = if created {
         (time(&body, "date_created_gmt")?, Payload::OrderPlaced(order))
@@ -107,6 +102,52 @@ fn order_event(delivery: &Delivery<'_>, created: bool) -> Result<Outcome, Normal
         (time(&body, "date_modified_gmt")?, updated_payload(&body, &status, order)?)
     };
     super::event(Platform::Woocommerce, delivery, occurred_at, identity, context, payload)
+}
+
+/// A placed order as WooCommerce's REST API lists it (`GET /orders`: the object its
+/// webhooks deliver), with the times of what became of it since: for an import of the
+/// store's history. `None` for a draft, which nobody placed.
+pub fn stored_order(body: &Value, shop_currency: Option<Currency>) -> Result<Option<StoredOrder>, NormaliseError> {
+    let status = text(body, "status").unwrap_or_default().to_ascii_lowercase();
+    if NOT_PLACED.contains(&status.as_str()) {
+        return Ok(None);
+    }
+    let currency = currency(body, "currency", shop_currency)?;
+    let mut order = read_order(body, &status, currency)?;
+    if matches!(status.as_str(), "cancelled" | "failed") {
+        order.cancelled_at = time(body, "date_modified_gmt")?;
+    }
+    let refunds = array(body, "refunds")?;
+    let refunded = if status == "refunded" || !refunds.is_empty() {
+        Some(read_refund(refunds, order.clone())?.amount)
+    } else {
+        None
+    };
+    let billing = body.get("billing").unwrap_or(&Value::Null);
+    let created_at =
+        time(body, "date_created_gmt")?.ok_or_else(|| NormaliseError::field("date_created_gmt", "is missing"))?;
+    Ok(Some(StoredOrder {
+        identity: order_identity(body)?,
+        order,
+        placed_at: created_at,
+        paid_at: time(body, "date_paid_gmt")?,
+        fulfilled_at: time(body, "date_completed_gmt")?.filter(|_| status == "completed"),
+        refunded,
+        first_name: text(billing, "first_name"),
+        last_name: text(billing, "last_name"),
+        // WooCommerce core has no marketing-consent field.
+        accepts_marketing: None,
+    }))
+}
+
+/// The buyer: the billing address's e-mail, and the customer id (0 for a guest: none).
+fn order_identity(body: &Value) -> Result<Identity, NormaliseError> {
+    let billing = body.get("billing").unwrap_or(&Value::Null);
+    Ok(Identity {
+        email: email(billing, "email"),
+        customer_id: external_id(body, "customer_id")?,
+        ..Identity::default()
+    })
 }
 
 /// What an `order.updated` means. A refund is checked before paid and completed: a
@@ -255,27 +296,34 @@ fn read_acquisition(body: &Value) -> Result<Acquisition, NormaliseError> {
 
 fn customer_event(delivery: &Delivery<'_>, created: bool) -> Result<Outcome, NormaliseError> {
     let body = object(delivery.body)?;
-    let billing = body.get("billing").unwrap_or(&Value::Null);
-    let identity = Identity {
-        email: email(&body, "email").or_else(|| email(billing, "email")),
-        customer_id: Some(required_id(&body, "id")?),
-        ..Identity::default()
-    };
-    let customer = Customer {
-        first_name: text(&body, "first_name").or_else(|| text(billing, "first_name")),
-        last_name: text(&body, "last_name").or_else(|| text(billing, "last_name")),
-        phone: text(billing, "phone"),
-        created_at: time(&body, "date_created_gmt")?,
-        // WooCommerce core has no marketing-consent field.
-        marketing_consent: None,
-        tags: Vec::new(),
-    };
+    let (identity, customer) = stored_customer(&body)?;
     let (occurred_at, payload) = if created {
         (customer.created_at, Payload::SignedUp(customer))
     } else {
         (time(&body, "date_modified_gmt")?, Payload::CustomerUpserted(customer))
     };
     super::event(Platform::Woocommerce, delivery, occurred_at, identity, Context::default(), payload)
+}
+
+/// A customer as WooCommerce shows it: in a `customer.*` delivery, and as the REST API
+/// lists it (`GET /customers`, the same object), for an import of the store's customers.
+pub fn stored_customer(body: &Value) -> Result<(Identity, Customer), NormaliseError> {
+    let billing = body.get("billing").unwrap_or(&Value::Null);
+    let identity = Identity {
+        email: email(body, "email").or_else(|| email(billing, "email")),
+        customer_id: Some(required_id(body, "id")?),
+        ..Identity::default()
+    };
+    let customer = Customer {
+        first_name: text(body, "first_name").or_else(|| text(billing, "first_name")),
+        last_name: text(body, "last_name").or_else(|| text(billing, "last_name")),
+        phone: text(billing, "phone"),
+        created_at: time(body, "date_created_gmt")?,
+        // WooCommerce core has no marketing-consent field.
+        marketing_consent: None,
+        tags: Vec::new(),
+    };
+    Ok((identity, customer))
 }
 
 /// Names a field error by its place in the order (`line_items.price`, not just `price`).
@@ -703,5 +751,24 @@ mod tests {
                 "{topic} is subscribed to but not mapped"
             );
         }
+    }
+
+    #[test]
+    fn a_stored_order_holds_what_became_of_it_and_a_draft_is_none() {
+        let body: Value = serde_json::from_slice(REFUNDED).unwrap();
+        let stored = stored_order(&body, None).unwrap().expect("a placed order");
+        assert_eq!(stored.order.total.minor(), 3900);
+        assert_eq!(stored.fulfilled_at, Some(utc("2017-03-21T19:54:51Z")));
+        assert_eq!(stored.refunded.map(|m| m.minor()), Some(1900), "the two refunds of the list");
+        assert_eq!(stored.identity.email.as_ref().map(|e| e.as_str()), Some("joao.silva@example.com"));
+        assert_eq!(stored.first_name.as_deref(), Some("João"));
+        let mut draft = body.clone();
+        draft["status"] = json!("checkout-draft");
+        assert_eq!(stored_order(&draft, None).unwrap(), None);
+        let mut cancelled = body;
+        cancelled["status"] = json!("cancelled");
+        cancelled["refunds"] = json!([]);
+        let stored = stored_order(&cancelled, None).unwrap().unwrap();
+        assert!(stored.order.cancelled_at.is_some() && stored.refunded.is_none() && stored.fulfilled_at.is_none());
     }
 }

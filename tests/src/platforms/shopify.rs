@@ -23,7 +23,20 @@ pub struct State {
     pub page_size: usize,
     /// Every call's root field, in order (`webhookSubscriptions`, `throttled`, …).
     pub calls: Vec<String>,
+    /// Bulk operations started, in order.
+    pub bulk: Vec<Bulk>,
+    /// How many polls of a new bulk operation answer it still running.
+    pub bulk_running_polls: u32,
     next_id: u64,
+}
+
+/// A bulk operation and what its result file holds.
+#[derive(Debug, Clone)]
+pub struct Bulk {
+    pub id: String,
+    /// The fixture its `url` serves (`bulk-orders.jsonl`).
+    pub result: &'static str,
+    pub polls_left: u32,
 }
 
 /// Topics of the `WebhookSubscriptionTopic` enum the server accepts (a part of it: those
@@ -97,6 +110,18 @@ fn node(held: &Held) -> Value {
 }
 
 fn handle(state: &Mutex<State>, token: &str, call: Call) -> Answer {
+    // A finished bulk operation's result: a signed URL, no token.
+    if call.method == "GET"
+        && let Some(name) = call.path.strip_prefix("/bulk-results/")
+    {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/shopify/admin/").to_owned() + name;
+        return match std::fs::read_to_string(path) {
+            Ok(body) => {
+                Answer { status: 200, headers: vec![("content-type".into(), "application/jsonl".into())], body }
+            }
+            Err(_) => Answer { status: 404, headers: Vec::new(), body: String::new() },
+        };
+    }
     if call.method != "POST" || !call.path.ends_with("/graphql.json") {
         return Answer::json(404, &json!({ "errors": "Not Found" }));
     }
@@ -112,9 +137,15 @@ fn handle(state: &Mutex<State>, token: &str, call: Call) -> Answer {
     let request = call.json();
     let query = request["query"].as_str().unwrap_or_default();
     let variables = &request["variables"];
-    let root = ["webhookSubscriptionCreate", "webhookSubscriptionUpdate", "webhookSubscriptions"]
-        .into_iter()
-        .find(|field| query.contains(&format!("{field}(")));
+    let root = [
+        "webhookSubscriptionCreate",
+        "webhookSubscriptionUpdate",
+        "webhookSubscriptions",
+        "bulkOperationRunQuery",
+        "node",
+    ]
+    .into_iter()
+    .find(|field| query.contains(&format!("{field}(")));
     let Some(root) = root else {
         return Answer::json(
             200,
@@ -131,6 +162,50 @@ fn handle(state: &Mutex<State>, token: &str, call: Call) -> Answer {
                 "nodes": nodes,
                 "pageInfo": { "hasNextPage": end < state.subscriptions.len(), "endCursor": end.to_string() }
             }})
+        }
+        "bulkOperationRunQuery" => {
+            let bulk_query = variables["query"].as_str().unwrap_or_default();
+            let result = if bulk_query.contains("customers {") {
+                "bulk-customers.jsonl"
+            } else if bulk_query.contains("orders {") {
+                "bulk-orders.jsonl"
+            } else {
+                return Answer::json(
+                    200,
+                    &json!({ "errors": [{ "message": "this local server runs bulk queries of customers or orders only" }] }),
+                );
+            };
+            if state.bulk.iter().any(|b| b.polls_left > 0) {
+                return Answer::json(
+                    200,
+                    &json!({ "data": { "bulkOperationRunQuery": { "bulkOperation": null, "userErrors": [{ "field": ["query"], "message": "A bulk query operation for this app and shop is already in progress." }] } } }),
+                );
+            }
+            state.next_id += 1;
+            let bulk = Bulk {
+                id: format!("gid://shopify/BulkOperation/{}", state.next_id),
+                result,
+                polls_left: state.bulk_running_polls,
+            };
+            let created = json!({ "bulkOperationRunQuery": { "bulkOperation": { "id": bulk.id, "status": "CREATED" }, "userErrors": [] } });
+            state.bulk.push(bulk);
+            created
+        }
+        "node" => {
+            let id = variables["id"].as_str().unwrap_or_default();
+            let base = call.header("host").map(|h| format!("http://{h}")).unwrap_or_default();
+            match state.bulk.iter_mut().find(|b| b.id == id) {
+                None => json!({ "node": null }),
+                Some(bulk) if bulk.polls_left > 0 => {
+                    bulk.polls_left -= 1;
+                    json!({ "node": { "id": bulk.id, "status": "RUNNING", "errorCode": null, "objectCount": "2", "url": null, "partialDataUrl": null } })
+                }
+                Some(bulk) => {
+                    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/shopify/admin/").to_owned() + bulk.result;
+                    let count = std::fs::read_to_string(path).map(|t| t.lines().count()).unwrap_or(0);
+                    json!({ "node": { "id": bulk.id, "status": "COMPLETED", "errorCode": null, "objectCount": count.to_string(), "url": format!("{base}/bulk-results/{}", bulk.result), "partialDataUrl": null } })
+                }
+            }
         }
         "webhookSubscriptionCreate" => {
             let topic = variables["topic"].as_str().unwrap_or_default();

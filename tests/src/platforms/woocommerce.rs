@@ -25,6 +25,8 @@ pub struct State {
     pub page_size: usize,
     /// Every call as `METHOD path?page`.
     pub calls: Vec<String>,
+    /// What `GET /customers` and `GET /orders` list, by list.
+    pub lists: std::collections::BTreeMap<String, Vec<Value>>,
 }
 
 pub struct WooRestServer {
@@ -69,7 +71,39 @@ fn shown(hook: &Hook) -> Value {
     object
 }
 
+/// One page of a list, as `page` and `per_page` (at most 100, and the server's page size)
+/// ask, with the totals in `X-WP-Total` and `X-WP-TotalPages`.
+fn page(call: &Call, page_size: usize, objects: &[Value]) -> Answer {
+    let per_page =
+        call.query("per_page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(10).clamp(1, 100).min(page_size.max(1));
+    let page = call.query("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let pages = objects.len().div_ceil(per_page).max(1);
+    let listed: Vec<Value> = objects.iter().skip((page - 1) * per_page).take(per_page).cloned().collect();
+    Answer::json(200, &Value::Array(listed))
+        .with_header("x-wp-total", objects.len())
+        .with_header("x-wp-totalpages", pages)
+}
+
 fn handle(state: &Mutex<State>, credentials: &str, call: Call) -> Answer {
+    if call.method == "GET"
+        && let Some(list) = call.path.strip_prefix("/wp-json/wc/v3/").filter(|l| ["customers", "orders"].contains(l))
+    {
+        if call.header("authorization") != Some(credentials) {
+            return Answer::json(401, &fixture("woocommerce/rest/unauthorized.json"));
+        }
+        let mut state = state.lock().unwrap();
+        state.calls.push(format!("GET {}?page={}", call.path, call.query("page").unwrap_or("1")));
+        if state.throttle_next > 0 {
+            state.throttle_next -= 1;
+            return Answer::json(
+                429,
+                &json!({ "code": "too_many_requests", "message": "Too many requests", "data": { "status": 429 } }),
+            )
+            .with_header("retry-after", 1);
+        }
+        let objects = state.lists.get(list).cloned().unwrap_or_default();
+        return page(&call, state.page_size, &objects);
+    }
     let Some(rest) = call.path.strip_prefix("/wp-json/wc/v3/webhooks") else {
         return Answer::json(
             404,
