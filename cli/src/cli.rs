@@ -10,11 +10,12 @@ use relance_cli::import::shopify::Polling;
 use relance_cli::import::{self, ApiSink, CursorFile, Format, Pace, Plan};
 use relance_cli::platforms::shopify::ShopifyGraphql;
 use relance_cli::platforms::woocommerce::{WooRest, api_root};
+use relance_cli::score::Nightly;
 use relance_cli::shops::{
     self, NewMail, NewShop, Rotated, SecretKind, SecretsManagerShops, ShopsDocument, ShopsSecret,
 };
 use relance_cli::stack::{Stack, Target};
-use relance_cli::{connect, gdpr, profile};
+use relance_cli::{connect, gdpr, profile, score};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -63,6 +64,14 @@ enum Command {
     /// as file:line and skipped. Run it again after an interruption: it resumes. Run it
     /// twice: the second run changes nothing.
     Import(ImportArgs),
+    /// Runs rfm-nightly for the shop now: segments, tiers and predicted value without waiting for the night.
+    Score {
+        /// The shop (`relance shops list`); needed only when the deployment has several.
+        #[arg(long)]
+        shop: Option<String>,
+        #[command(flatten)]
+        invoke: InvokeArgs,
+    },
     /// One customer, by e-mail: identity, consent, orders, open checkouts, segment, predicted value, last mails.
     Profile {
         email: String,
@@ -156,6 +165,14 @@ struct ConnectArgs {
 }
 
 #[derive(Debug, Args)]
+struct InvokeArgs {
+    /// Where to invoke the functions, when not Lambda's endpoint: a local `cargo lambda
+    /// watch` (default with --local: http://127.0.0.1:9000).
+    #[arg(long, value_name = "URL")]
+    invoke_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
 struct AddArgs {
     /// The shop's id: its `myshopify.com` domain for a Shopify shop, any short name otherwise.
     id: String,
@@ -223,6 +240,14 @@ struct ImportArgs {
     /// Read and check the files, and send nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Do not score the shop when the import ends (rfm-nightly scores it at its next run).
+    #[arg(long)]
+    no_score: bool,
+    /// How long to wait for profile-update to file the last events before scoring, in seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    settle: u64,
+    #[command(flatten)]
+    invoke: InvokeArgs,
 }
 
 impl Cli {
@@ -245,7 +270,9 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         read_plan(args)?;
         return Ok(());
     }
-    let stack = cli.target()?.resolve().await?;
+    let target = cli.target()?;
+    let local = matches!(target, Target::Local(_));
+    let stack = target.resolve().await?;
     let secret = SecretsManagerShops::new(aws_sdk_secretsmanager::Client::new(&stack.sdk), &stack.shops_secret);
     match cli.command {
         Command::Shops(ShopsCommand::List) => list(&secret, &stack).await,
@@ -255,7 +282,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Connect(ConnectCommand::Shopify(args)) => connect_shopify(&secret, &stack, args).await,
         Command::Connect(ConnectCommand::Woocommerce(args)) => connect_woocommerce(&secret, &stack, args).await,
-        Command::Import(args) => import(&secret, &stack, args).await,
+        Command::Import(args) => import(&secret, &stack, args, local).await,
+        Command::Score { shop, invoke } => {
+            let shop = resolve_shop(&load_shops(&secret).await?, &stack, shop)?;
+            score_now(&stack, &shop, &invoke, local).await
+        }
         Command::Profile { email, shop } => show_profile(&secret, &stack, &email, shop).await,
         Command::Export { email, shop, output } => export(&secret, &stack, &email, shop, &output).await,
         Command::Erase { email, shop, yes } => erase(&secret, &stack, &email, shop, yes).await,
@@ -548,7 +579,7 @@ async fn fetch_plan(
     Ok((plan, PathBuf::from(format!("{name}.{shop}.relance-import"))))
 }
 
-async fn import(secret: &dyn ShopsSecret, stack: &Stack, args: ImportArgs) -> Result<(), Error> {
+async fn import(secret: &dyn ShopsSecret, stack: &Stack, args: ImportArgs, local: bool) -> Result<(), Error> {
     let shops = load_shops(secret).await?;
     let shop = resolve_shop(&shops, stack, args.shop.clone())?;
     let (plan, cursor_path) = match args.from {
@@ -588,7 +619,51 @@ async fn import(secret: &dyn ShopsSecret, stack: &Stack, args: ImportArgs) -> Re
         summary.duplicates,
         if summary.resumed_from > 0 { format!(" (resumed after {})", summary.resumed_from) } else { String::new() }
     );
-    println!("profile-update files them within seconds; rfm-nightly scores the imported customers at its next run");
+    if args.no_score {
+        println!("profile-update files them within seconds; rfm-nightly scores the imported customers at its next run");
+        return Ok(());
+    }
+    let store = DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.table);
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    spinner.set_message("waiting for profile-update to file the last events");
+    let settled = score::settle(
+        &store,
+        &shop,
+        &plan.events,
+        std::time::Duration::from_secs(args.settle),
+        std::time::Duration::from_secs(2),
+    )
+    .await;
+    spinner.finish_and_clear();
+    let settled = settled?;
+    if settled.filed < settled.of {
+        println!(
+            "after {} s profile-update has filed {} of the last {} events: scoring now; the next night scores what comes later",
+            args.settle, settled.filed, settled.of
+        );
+    }
+    score_now(stack, &shop, &args.invoke, local).await
+}
+
+/// Runs rfm-nightly for `shop` and prints what it found.
+async fn score_now(stack: &Stack, shop: &ShopId, invoke: &InvokeArgs, local: bool) -> Result<(), Error> {
+    let function = stack.nightly_function.clone().ok_or_else(|| {
+        format!("stack {} names no NightlyFunctionName: update it from infra/template.yaml", stack.name)
+    })?;
+    let url = invoke.invoke_url.clone().or_else(|| local.then(|| "http://127.0.0.1:9000".to_owned()));
+    let mut config = aws_sdk_lambda::config::Builder::from(&stack.sdk);
+    if let Some(url) = &url {
+        config = config.endpoint_url(url);
+    }
+    let nightly = score::LambdaNightly::new(aws_sdk_lambda::Client::from_conf(config.build()), function);
+    let summaries = nightly.score(shop).await.map_err(|e| {
+        let hint = if url.is_some() { " (is `cargo lambda watch` running there?)" } else { "" };
+        format!("{e}{hint}; the import itself is complete: score later with `relance score --shop {shop}`")
+    })?;
+    for summary in summaries.as_array().into_iter().flatten() {
+        print!("{}", score::render(summary));
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod gdpr;
 pub mod import;
 pub mod platforms;
 pub mod profile;
+pub mod score;
 pub mod shops;
 pub mod stack;
 #[cfg(test)]

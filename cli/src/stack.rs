@@ -13,6 +13,10 @@ const OUTPUT_SHOPS_SECRET: &str = "ShopsSecretArn";
 const OUTPUT_TABLE: &str = "TableName";
 const OUTPUT_WEBHOOK_URL: &str = "WebhookUrl";
 const OUTPUT_SCHEDULE_GROUP: &str = "ScheduleGroupName";
+const OUTPUT_NIGHTLY: &str = "NightlyFunctionName";
+
+/// rfm-nightly's name under `cargo lambda watch` (its binary's).
+pub const LOCAL_NIGHTLY: &str = "rfm-nightly";
 
 /// Where to find the deployment, as the command line named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +38,8 @@ pub struct Stack {
     pub webhook_url: Option<String>,
     /// The EventBridge Scheduler group of the customers' reminders (an erasure cancels theirs).
     pub schedule_group: Option<String>,
+    /// rfm-nightly's function name (a local stack's functions run under `cargo lambda watch`).
+    pub nightly_function: Option<String>,
     pub sdk: SdkConfig,
 }
 
@@ -93,6 +99,7 @@ async fn local(path: &Path) -> Result<Stack, StackError> {
         table: get("RELANCE_TABLE")?,
         webhook_url: vars.get("RELANCE_PUBLIC_URL").cloned(),
         schedule_group: vars.get(relance::config::vars::SCHEDULE_GROUP).cloned(),
+        nightly_function: Some(LOCAL_NIGHTLY.to_owned()),
         sdk,
     })
 }
@@ -138,6 +145,7 @@ pub fn from_outputs(name: &str, outputs: &BTreeMap<String, String>, sdk: SdkConf
         table: get(OUTPUT_TABLE)?,
         webhook_url: outputs.get(OUTPUT_WEBHOOK_URL).cloned(),
         schedule_group: outputs.get(OUTPUT_SCHEDULE_GROUP).cloned(),
+        nightly_function: outputs.get(OUTPUT_NIGHTLY).cloned(),
         sdk,
     })
 }

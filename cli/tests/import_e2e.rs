@@ -5,14 +5,17 @@
 //! history, and a second import must change nothing.
 
 use async_trait::async_trait;
+use relance::aws::DynamoProfileStore;
 use relance_cli::import::{
     self, ApiSink, CursorFile, EventSink, ImportError, ImportEvent, Pace, Plan, Sent, SinkError,
 };
+use relance_cli::score::{self, LambdaNightly, Nightly};
 use relance_tests::live::LiveShop;
 use relance_tests::{renamed_shop, unique};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// Two shops of the local fixture shop's settings, new to the stack, with an API secret.
 fn shops() -> Value {
@@ -116,4 +119,21 @@ async fn an_import_interrupted_and_resumed_ends_as_one_run_whole_sends_no_mail_a
     assert_eq!((again.published, again.duplicates), (0, plan.events.len()));
     whole.run(chrono::Duration::zero()).await;
     assert_eq!(whole.comparable_profiles().await, b);
+
+    // Scored right after, as `relance import` does: the last events are found filed, then
+    // rfm-nightly runs for the shop through Lambda's Invoke API (the SDK, on cargo lambda watch).
+    let store = DynamoProfileStore::new(stack.dynamodb(), stack.var("RELANCE_TABLE").unwrap());
+    let settled = score::settle(&store, &whole.shop, &plan.events, Duration::from_secs(60), Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(settled, score::Settled { filed: score::SAMPLE, of: score::SAMPLE });
+    let lambda = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(&stack.sdk).endpoint_url(whole.lambda_url()).build(),
+    );
+    let summaries = LambdaNightly::new(lambda, "rfm-nightly").score(&whole.shop).await.unwrap();
+    println!("{}", score::render(&summaries[0]));
+    assert_eq!(summaries[0]["shop"], whole.shop.as_str());
+    assert_eq!(summaries[0]["profiles"], 33, "{summaries}");
+    let anne = whole.profile_of("anne@example.fr").await.expect("Anne");
+    assert!(anne.segment.is_some(), "Anne has a segment the same day");
 }

@@ -116,6 +116,11 @@ impl LiveShop {
         function_url(&self.lambda_url, function, path)
     }
 
+    /// Where `cargo lambda watch` serves Lambda's `Invoke` API (an SDK client's endpoint).
+    pub fn lambda_url(&self) -> &str {
+        &self.lambda_url
+    }
+
     /// Lets every rule, queue and schedule due `after` from the start run to quiescence.
     pub async fn run(&self, after: Duration) -> Report {
         self.dispatcher.run_until_idle(self.now + after).await.expect("the dispatcher")

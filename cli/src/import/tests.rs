@@ -1,6 +1,6 @@
 use super::*;
 use relance::events::{ConsentState, Event, Payload, Platform, SCHEMA_VERSION};
-use relance::ids::{Email, EventId, ShopId};
+use relance::ids::{Email, ShopId};
 use relance::ports::{MemoryProfileStore, ProfileStore, RecordingPublisher};
 use relance::profile::IdentityKey;
 use relance::use_cases::update_profile::apply_event;
@@ -27,7 +27,7 @@ fn ids(plan: &Plan) -> Vec<&str> {
 fn canonical(shop: &ShopId, event: &ImportEvent) -> Event {
     Event {
         schema_version: SCHEMA_VERSION,
-        id: EventId::parse(format!("api:{shop}:{}", event.id)).unwrap(),
+        id: relance::events::api_event_id(shop, &event.id).unwrap(),
         shop: shop.clone(),
         platform: Platform::Api,
         occurred_at: event.occurred_at,

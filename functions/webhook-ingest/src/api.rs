@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use relance::events::{Context, Event, Identity, Payload, Platform, SCHEMA_VERSION};
-use relance::ids::{EventId, ShopId};
+use relance::ids::ShopId;
 use relance::signature::{TIMESTAMPED_HEADER, verify_timestamped};
 use serde::Deserialize;
 
@@ -79,7 +79,7 @@ pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Re
 }
 
 fn canonical(shop: &ShopId, event: ApiEvent, now: DateTime<Utc>) -> Result<Event, String> {
-    let id = EventId::parse(format!("api:{shop}:{}", event.id)).map_err(|e| format!("id: {e}"))?;
+    let id = relance::events::api_event_id(shop, &event.id).map_err(|e| format!("id: {e}"))?;
     let mut fields = event.data;
     fields.insert("type".to_owned(), serde_json::Value::String(event.kind));
     let payload: Payload = serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| e.to_string())?;

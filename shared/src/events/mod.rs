@@ -37,6 +37,13 @@ pub struct Event {
     pub payload: Payload,
 }
 
+/// The canonical id of an event sent through the generic API (`POST /v1/events`) under the
+/// sender's `id`: namespaced by shop, so two shops' ids never meet, and the same sender id
+/// always names the same event (a resend is a duplicate).
+pub fn api_event_id(shop: &ShopId, id: &str) -> Result<EventId, crate::ids::IdError> {
+    EventId::parse(format!("api:{shop}:{id}"))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
