@@ -376,8 +376,8 @@ async fn add(secret: &dyn ShopsSecret, stack: &Stack, args: AddArgs) -> Result<(
     Ok(())
 }
 
-/// The functions read the document at cold start (`relance::aws::load_shops`).
-const COLD_START: &str = "the functions read the shops secret when an instance starts: instances already running keep the document they read until Lambda replaces them";
+/// The functions read the document at cold start, then again (`relance::directory`).
+const COLD_START: &str = "running functions read the shops secret again within 5 minutes, and at once (at most every 30 s) when a delivery names a shop they do not know";
 
 fn where_it_goes(kind: SecretKind, stack: &Stack) -> String {
     let url = stack.webhook_url.as_deref().unwrap_or("<WebhookUrl>");

@@ -105,6 +105,10 @@ async fn a_shop_added_then_rotated_is_what_the_functions_load_and_its_secrets_ar
         .to_owned();
 
     let shops = load_shops(&client, &env.secret).await.expect("the functions load the edited secret");
+    // And a running function reading it again (relance::directory) finds the new shop.
+    let source = relance::aws::SecretsManagerShopsSource::new(client.clone(), &env.secret);
+    let reread = relance::ports::ShopsSource::load(&source).await.expect("read again");
+    assert!(reread.get(&ShopId::parse(&id).unwrap()).is_some());
     let shop = shops.get(&ShopId::parse(&id).unwrap()).expect("the new shop");
     assert_eq!(shop.shopify.as_ref().unwrap().secrets.len(), 1);
     assert_eq!(shop.api.as_ref().unwrap().secrets.len(), 1);

@@ -60,8 +60,8 @@ async fn a_shopify_history_is_read_by_two_bulk_operations_polled_to_their_end() 
     assert_eq!(calls.iter().filter(|c| *c == "bulkOperationRunQuery").count(), 2, "{calls:?}");
 
     let expected = shopify::events(
-        &lines("shopify/admin/bulk-customers.jsonl"),
-        &lines("shopify/admin/bulk-orders.jsonl"),
+        &lines("shopify-admin/bulk-customers.jsonl"),
+        &lines("shopify-admin/bulk-orders.jsonl"),
         eur(),
         now(),
     );

@@ -14,6 +14,7 @@
 pub mod bus;
 pub mod clv;
 pub mod config;
+pub mod directory;
 pub mod events;
 pub mod failure;
 pub mod html;

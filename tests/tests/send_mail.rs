@@ -102,7 +102,8 @@ async fn a_reminder_is_sent_once_through_ses_and_its_unsubscribe_link_stops_the_
     // The customer clicks the one-click link: webhook-ingest turns it into a consent event
     // (here applied directly, as profile-update would), and the next reminder is skipped.
     let raw: String = url_token(&link);
-    let verified = UnsubscribeToken::verify(&raw, |s| deps.shops.unsubscribe_secrets(s)).unwrap();
+    let shops = deps.shops.snapshot();
+    let verified = UnsubscribeToken::verify(&raw, |s| shops.unsubscribe_secrets(s)).unwrap();
     assert_eq!(verified.profile, profile);
     let unsubscribed =
         json!({ "state": "unsubscribed", "changed_at": "2026-11-23T10:05:00Z", "source": "unsubscribe-link" });

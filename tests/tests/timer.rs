@@ -5,6 +5,7 @@
 use cart_abandon_timer::{Deps, Outcome, handle};
 use chrono::{DateTime, Utc};
 use relance::aws::DynamoProfileStore;
+use relance::directory::Directory;
 use relance::events::Event;
 use relance::ports::ManualClock;
 use relance::schedule::ScheduleName;
@@ -39,7 +40,7 @@ async fn a_checkout_arms_a_schedule_whose_firing_requests_the_first_reminder() {
         affinities: store.clone(),
         publisher: publisher.clone(),
         scheduler: Arc::new(stack.timer_scheduler().unwrap()),
-        shops: Arc::new(Shops::parse(&json!({ "shops": [{ "id": shop }] }).to_string()).unwrap()),
+        shops: Arc::new(Directory::fixed(Shops::parse(&json!({ "shops": [{ "id": shop }] }).to_string()).unwrap())),
         clock: clock.clone(),
     };
     // profile-update has folded the checkout (a subscribed customer).

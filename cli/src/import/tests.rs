@@ -227,8 +227,8 @@ fn eur() -> Option<relance::money::Currency> {
 #[tokio::test]
 async fn a_shopify_bulk_result_files_customers_with_their_consent_and_orders_with_what_became_of_them() {
     let (events, bad) = shopify::events(
-        &jsonl("shopify/admin/bulk-customers.jsonl"),
-        &jsonl("shopify/admin/bulk-orders.jsonl"),
+        &jsonl("shopify-admin/bulk-customers.jsonl"),
+        &jsonl("shopify-admin/bulk-orders.jsonl"),
         eur(),
         now(),
     );

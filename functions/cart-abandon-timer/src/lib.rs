@@ -7,13 +7,13 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use relance::bus::{SOURCE_INGEST, SOURCE_PROGRAMS, SOURCE_SEGMENTS};
+use relance::directory::Directory;
 use relance::failure::{Classify, Retry};
 use relance::ports::{AffinityStore, Clock, EventPublisher, ProfileStore, Scheduler};
 use relance::programs::checkout::ReminderDue;
 use relance::programs::edition::RELEASED;
 use relance::programs::engine::ProgramDue;
 use relance::programs::request::DeferredMail;
-use relance::shops::Shops;
 use relance::use_cases::run_programs::{Input, RunError, Runner, run};
 use std::sync::Arc;
 
@@ -25,7 +25,8 @@ pub struct Deps {
     pub affinities: Arc<dyn AffinityStore>,
     pub publisher: Arc<dyn EventPublisher>,
     pub scheduler: Arc<dyn Scheduler>,
-    pub shops: Arc<Shops>,
+    /// The shops document, kept current (a shop added since the cold start is served).
+    pub shops: Arc<Directory>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -74,12 +75,14 @@ enum Payload {
 
 #[tracing::instrument(skip_all)]
 pub async fn handle(input: serde_json::Value, deps: &Deps) -> Result<Outcome, HandleError> {
+    let named = input.get("shop").or_else(|| input.pointer("/detail/shop")).and_then(|s| s.as_str());
+    let shops = deps.shops.for_shop(deps.clock.now(), named).await;
     let runner = Runner {
         store: deps.store.as_ref(),
         affinities: deps.affinities.as_ref(),
         publisher: deps.publisher.as_ref(),
         scheduler: deps.scheduler.as_ref(),
-        shops: deps.shops.as_ref(),
+        shops: shops.as_ref(),
         clock: deps.clock.as_ref(),
     };
     Ok(run(&runner, decode(input)?).await?)

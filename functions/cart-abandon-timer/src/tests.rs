@@ -1,5 +1,6 @@
 use super::*;
 use chrono::{DateTime, Utc};
+use relance::directory::Directory;
 use relance::events::Event;
 use relance::ids::{ExternalId, ProfileId};
 use relance::ports::MemoryAffinityStore;
@@ -11,6 +12,7 @@ use relance::programs::checkout::StopReason;
 use relance::programs::engine::Stopped;
 use relance::programs::request::MailRequest;
 use relance::schedule::OneTimeSchedule;
+use relance::shops::Shops;
 use relance::use_cases::update_profile::apply_event;
 use serde_json::{Value, json};
 
@@ -40,7 +42,7 @@ fn world(shops: &str) -> World {
         affinities: Arc::new(MemoryAffinityStore::default()),
         publisher: publisher.clone(),
         scheduler: scheduler.clone(),
-        shops: Arc::new(Shops::parse(shops).unwrap()),
+        shops: Arc::new(Directory::fixed(Shops::parse(shops).unwrap())),
         clock: clock.clone(),
     };
     World { store, publisher, scheduler, clock, deps }

@@ -12,6 +12,7 @@
 //! each back here as a `segments.shard` event (a worker, [`relance::use_cases::score_nightly::sharded`]).
 
 use lambda_runtime::LambdaEvent;
+use relance::directory::Directory;
 use relance::failure::{Classify, Retry};
 use relance::ids::ShopId;
 use relance::ports::{AffinityStore, Clock, EventPublisher, ProfileStore, RunStore, SegmentStore};
@@ -32,7 +33,8 @@ pub struct Deps {
     pub profiles: Arc<dyn ProfileStore>,
     pub publisher: Arc<dyn EventPublisher>,
     pub runs: Arc<dyn RunStore>,
-    pub shops: Arc<Shops>,
+    /// The shops document, kept current (a shop added since the cold start is scored).
+    pub shops: Arc<Directory>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -133,15 +135,18 @@ pub async fn handle(event: LambdaEvent<serde_json::Value>, deps: &Deps) -> Resul
         tracing::info!(shards = run_input.shards, "nightly run split into shards");
         return Ok(Vec::new());
     }
-    let shops: Vec<ShopId> = match run_input.shop {
-        Some(shop) if deps.shops.get(&shop).is_some() => vec![shop],
-        Some(shop) => return Err(HandleError::UnknownShop(shop)),
-        None => deps.shops.ids(),
-    };
     let now = deps.clock.now();
+    let shops: Vec<ShopId> = match run_input.shop {
+        Some(shop) => match deps.shops.find(now, |s| s.get(&shop).map(|_| ())).await {
+            Some(()) => vec![shop],
+            None => return Err(HandleError::UnknownShop(shop)),
+        },
+        None => deps.shops.current(now).await.ids(),
+    };
+    let document = deps.shops.snapshot();
     let (mut summaries, mut failures) = (Vec::new(), Vec::new());
     for shop in &shops {
-        let settings = settings(&deps.shops, shop);
+        let settings = settings(&document, shop);
         let scored = run_with(
             deps.segments.as_ref(),
             deps.profiles.as_ref(),
@@ -168,8 +173,9 @@ pub async fn handle(event: LambdaEvent<serde_json::Value>, deps: &Deps) -> Resul
 
 /// One shard's task of a split run.
 async fn work(task: &Task, deps: &Deps) -> Result<Vec<Summary>, HandleError> {
+    let document = deps.shops.current(deps.clock.now()).await;
     let shops: BTreeMap<ShopId, Settings> =
-        deps.shops.ids().into_iter().map(|shop| (shop.clone(), settings(&deps.shops, &shop))).collect();
+        document.ids().into_iter().map(|shop| (shop.clone(), settings(&document, &shop))).collect();
     let workers = Workers {
         segments: deps.segments.as_ref(),
         profiles: deps.profiles.as_ref(),
@@ -208,7 +214,7 @@ mod tests {
             profiles: store.clone(),
             publisher: publisher.clone(),
             runs: Arc::new(MemoryRunStore::default()),
-            shops: Arc::new(Shops::parse(&shops).unwrap()),
+            shops: Arc::new(Directory::fixed(Shops::parse(&shops).unwrap())),
             clock: Arc::new(ManualClock::at(order.occurred_at + chrono::Duration::days(1))),
         };
         (deps, publisher)

@@ -11,10 +11,10 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use relance::bus::{BusEvent, SOURCE_PROGRAMS};
+use relance::directory::Directory;
 use relance::failure::{Classify, Retry};
 use relance::ports::{Clock, EventPublisher, Mailer, ProfileStore, PublishError, Scheduler, SegmentStore};
 use relance::programs::request::{MAIL_REQUESTED, MailRequest};
-use relance::shops::Shops;
 use relance::use_cases::send_campaign::{CAMPAIGN_REQUESTED, Campaign, CampaignError, Progress, run_campaign};
 use relance::use_cases::send_mail::{Mailing, SendError, Sent, send_requested};
 use std::sync::Arc;
@@ -27,7 +27,8 @@ pub struct Deps {
     pub publisher: Arc<dyn EventPublisher>,
     pub mailer: Arc<dyn Mailer>,
     pub scheduler: Arc<dyn Scheduler>,
-    pub shops: Arc<Shops>,
+    /// The shops document, kept current (a shop added since the cold start is served).
+    pub shops: Arc<Directory>,
     pub clock: Arc<dyn Clock>,
     /// webhook-ingest's public base URL, for unsubscribe links.
     pub public_url: String,
@@ -100,12 +101,13 @@ pub async fn handle(
     // Lambda's retries of an event keep its request id: the random part tells them apart.
     let attempt = format!("{}/{:016x}", event.context.request_id, fastrand::u64(..));
     let envelope = event.payload;
+    let shops = deps.shops.for_shop(deps.clock.now(), envelope.detail.get("shop").and_then(|s| s.as_str())).await;
     let mailing = Mailing {
         store: deps.store.as_ref(),
         publisher: deps.publisher.as_ref(),
         mailer: deps.mailer.as_ref(),
         scheduler: deps.scheduler.as_ref(),
-        shops: deps.shops.as_ref(),
+        shops: shops.as_ref(),
         public_url: &deps.public_url,
         attempt: &attempt,
     };
@@ -159,6 +161,7 @@ fn epoch_millis() -> u64 {
 mod tests {
     use super::*;
     use relance::ports::{ManualClock, MemoryProfileStore, MemoryScheduler, RecordingMailer, RecordingPublisher};
+    use relance::shops::Shops;
     use relance::use_cases::update_profile::apply_event;
 
     fn sample(name: &str) -> serde_json::Value {
@@ -176,7 +179,7 @@ mod tests {
             publisher: Arc::new(RecordingPublisher::default()),
             mailer,
             scheduler: Arc::new(MemoryScheduler::default()),
-            shops: Arc::new(Shops::parse(&shops).unwrap()),
+            shops: Arc::new(Directory::fixed(Shops::parse(&shops).unwrap())),
             // 11:00 in Paris, the demo shop's zone.
             clock: Arc::new(ManualClock::at("2026-11-23T10:00:00Z".parse().unwrap())),
             public_url: "http://127.0.0.1:9000/lambda-url/webhook-ingest".into(),

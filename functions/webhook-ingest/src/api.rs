@@ -49,10 +49,9 @@ pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Re
     require_post(request)?;
     let body = body(request);
     require_size(body, MAX_BYTES)?;
-    let shop = header(request, "x-relance-shop")
-        .and_then(|id| ShopId::parse(id).ok())
-        .and_then(|id| deps.shops.get(&id))
-        .ok_or(Reject::Unauthorized)?;
+    let id = header(request, "x-relance-shop").and_then(|id| ShopId::parse(id).ok()).ok_or(Reject::Unauthorized)?;
+    let shop = deps.shops.find(deps.clock.now(), |s| s.get(&id).cloned()).await;
+    let shop = shop.as_ref().ok_or(Reject::Unauthorized)?;
     let secrets = shop.api.as_ref().map(|a| a.secrets.as_slice()).unwrap_or_default();
     let signature = header(request, TIMESTAMPED_HEADER).ok_or(Reject::Unauthorized)?;
     let now = deps.clock.now();

@@ -20,13 +20,14 @@ pub mod woocommerce;
 use lambda_http::http::{HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use reject::Reject;
+use relance::directory::Directory;
 use relance::ports::{Clock, DeliveryLedger, EventPublisher, ParkingLot};
-use relance::shops::Shops;
 use std::sync::Arc;
 
 /// Everything a request needs, built once per cold start.
 pub struct Deps {
-    pub shops: Arc<Shops>,
+    /// The shops document, read again for a shop it does not know (`relance::directory`).
+    pub shops: Arc<Directory>,
     pub ledger: Arc<dyn DeliveryLedger>,
     pub publisher: Arc<dyn EventPublisher>,
     pub parking: Arc<dyn ParkingLot>,

@@ -13,9 +13,9 @@ pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Re
     let body = body(request);
     require_size(body, MAX_WEBHOOK_BYTES)?;
     // Verify before parsing anything: the shop is named by a header, the secret is ours.
-    let shop = header(request, "x-shopify-shop-domain")
-        .and_then(|domain| deps.shops.by_shopify_domain(domain))
-        .ok_or(Reject::Unauthorized)?;
+    let domain = header(request, "x-shopify-shop-domain").ok_or(Reject::Unauthorized)?;
+    let shop = deps.shops.find(deps.clock.now(), |s| s.by_shopify_domain(domain).cloned()).await;
+    let shop = shop.as_ref().ok_or(Reject::Unauthorized)?;
     let secrets = shop.shopify.as_ref().map(|s| s.secrets.as_slice()).unwrap_or_default();
     let signature = header(request, "x-shopify-hmac-sha256").ok_or(Reject::Unauthorized)?;
     verify_any(secrets, body, signature).map_err(|_| Reject::Unauthorized)?;

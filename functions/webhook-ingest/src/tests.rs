@@ -4,7 +4,8 @@ use crate::{Deps, handle, limiter::RateLimiter};
 use chrono::{TimeZone, Utc};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use relance::ports::{ManualClock, MemoryLedger, MemoryParkingLot, RecordingPublisher};
+use relance::directory::Directory;
+use relance::ports::{Clock, ManualClock, MemoryLedger, MemoryParkingLot, RecordingPublisher};
 use relance::shops::Shops;
 use relance::signature::{Secret, sign_base64_hmac_sha256, sign_timestamped};
 use std::sync::Arc;
@@ -38,7 +39,7 @@ pub(crate) fn world_with(shops: Shops) -> World {
     let parking = Arc::new(MemoryParkingLot::default());
     let clock = Arc::new(ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 23, 18, 0, 0).unwrap()));
     let deps = Deps {
-        shops: Arc::new(shops),
+        shops: Arc::new(Directory::fixed(shops)),
         ledger: Arc::new(MemoryLedger::default()),
         publisher: publisher.clone(),
         parking: parking.clone(),
@@ -111,6 +112,37 @@ async fn a_signed_shopify_checkout_is_published_once_as_a_canonical_event() {
     assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(body_json(&again)["result"]["duplicates"], 1);
     assert_eq!(w.publisher.events().len(), 1, "a duplicate delivery publishes nothing");
+}
+
+#[tokio::test]
+async fn a_shop_added_after_the_cold_start_has_its_first_deliveries_accepted() {
+    let w = world();
+    let shops = w.deps.shops.snapshot();
+    // Cold start without the shop; the shops secret then gains it (`relance shops add`).
+    let source = Arc::new(relance::ports::MemoryShopsSource::new(r#"{"shops": []}"#));
+    let started = w.clock.now();
+    let directory = Directory::new(Shops::parse(r#"{"shops": []}"#).unwrap(), started, source.clone());
+    let deps = Deps { shops: Arc::new(directory), ..w.deps };
+    let refused = handle(signed_shopify("checkouts/create", "evt-a", CHECKOUT), &deps).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "not in the secret yet");
+    let document = serde_json::json!({ "shops": shops.ids().iter().map(|id| {
+        let shop = shops.get(id).unwrap();
+        serde_json::json!({ "id": id, "currency": "EUR",
+            "shopify": { "domain": shop.shopify.as_ref().unwrap().domain, "secrets": [SHOPIFY_SECRET] },
+            "woocommerce": { "source": "https://shop.example", "secrets": [WOO_SECRET] } })
+    }).collect::<Vec<_>>() });
+    source.set(&document.to_string());
+    w.clock.advance(chrono::Duration::seconds(31));
+    let accepted = handle(signed_shopify("checkouts/create", "evt-b", CHECKOUT), &deps).await;
+    assert_eq!(accepted.status(), StatusCode::OK, "{:?}", body_json(&accepted));
+    let woo = handle(woo_request("order.created", "d-1", WOO_ORDER, WOO_SECRET), &deps).await;
+    assert_eq!(woo.status(), StatusCode::OK, "WooCommerce never retries: its first delivery must land");
+    assert_eq!(
+        source.loads(),
+        2,
+        "one read per unknown shop seen, {} s apart",
+        relance::directory::UNKNOWN_GAP.num_seconds()
+    );
 }
 
 #[tokio::test]
@@ -426,7 +458,7 @@ async fn every_route_sample_in_events_gets_its_documented_answer() {
     let w = world();
     // An hour after the samples were signed.
     w.clock.advance(chrono::Duration::hours(1));
-    let deps = Deps { shops: Arc::new(shops), ..w.deps };
+    let deps = Deps { shops: Arc::new(Directory::fixed(shops)), ..w.deps };
     let expected = [
         ("health", 200),
         ("shopify-orders-create", 200),

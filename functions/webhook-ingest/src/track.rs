@@ -62,9 +62,11 @@ struct View {
 
 pub async fn handle(request: &Request, deps: &Deps) -> Response<Body> {
     let origin = header(request, "origin").map(str::to_owned);
-    let shop = query_param(request, "key")
-        .or_else(|| header(request, "x-relance-key").map(str::to_owned))
-        .and_then(|key| deps.shops.by_track_key(&key));
+    let key = query_param(request, "key").or_else(|| header(request, "x-relance-key").map(str::to_owned));
+    let shop = match key {
+        Some(key) => deps.shops.find(deps.clock.now(), |s| s.by_track_key(&key).cloned()).await,
+        None => None,
+    };
     let allowed = match (&shop, &origin) {
         (Some(shop), Some(origin)) => origin_allowed(shop, origin),
         _ => false,
@@ -74,7 +76,7 @@ pub async fn handle(request: &Request, deps: &Deps) -> Response<Body> {
     } else if request.method() == Method::OPTIONS {
         Ok(preflight())
     } else {
-        match shop {
+        match &shop {
             Some(shop) => track(request, deps, shop).await,
             None => Err(Reject::Forbidden("unknown key")),
         }

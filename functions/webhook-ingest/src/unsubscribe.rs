@@ -56,8 +56,9 @@ async fn answer(request: &Request, deps: &Deps) -> Result<Response<Body>, Reject
     let raw = query_param(request, "t")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Reject::bad_request("missing unsubscribe token (query parameter t)"))?;
-    let token = UnsubscribeToken::verify(&raw, |shop| deps.shops.unsubscribe_secrets(shop)).map_err(refusal)?;
-    let shop = deps.shops.get(&token.shop);
+    let shops = deps.shops.current(deps.clock.now()).await;
+    let token = UnsubscribeToken::verify(&raw, |shop| shops.unsubscribe_secrets(shop)).map_err(refusal)?;
+    let shop = shops.get(&token.shop);
     let mail: &MailSettings = shop.and_then(|s| s.mail.as_ref()).ok_or(Reject::Forbidden(INVALID_LINK))?;
     let language =
         page::Language::negotiate(header(request, "accept-language"), shop.and_then(|s| s.locale.as_deref()));

@@ -19,9 +19,9 @@ pub async fn handle(request: &Request, deps: &Deps) -> Result<Response<Body>, Re
         tracing::info!("woocommerce activation ping");
         return Ok(json(StatusCode::OK, serde_json::json!({ "status": "pong" })));
     }
-    let shop = header(request, "x-wc-webhook-source")
-        .and_then(|source| deps.shops.by_woocommerce_source(source))
-        .ok_or(Reject::Unauthorized)?;
+    let source = header(request, "x-wc-webhook-source").ok_or(Reject::Unauthorized)?;
+    let shop = deps.shops.find(deps.clock.now(), |s| s.by_woocommerce_source(source).cloned()).await;
+    let shop = shop.as_ref().ok_or(Reject::Unauthorized)?;
     let secrets = shop.woocommerce.as_ref().map(|w| w.secrets.as_slice()).unwrap_or_default();
     let signature = header(request, "x-wc-webhook-signature").ok_or(Reject::Unauthorized)?;
     verify_any(secrets, body, signature).map_err(|_| Reject::Unauthorized)?;

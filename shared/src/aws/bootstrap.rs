@@ -4,10 +4,12 @@
 //! would waste it). Each function's own `Config::from_env` says which variables it reads.
 
 use super::{
-    DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler, LoadShopsError, ScheduleTarget, load_shops,
+    DynamoProfileStore, EventBridgePublisher, EventBridgeScheduler, LoadShopsError, ScheduleTarget,
+    SecretsManagerShopsSource, load_shops,
 };
 use crate::config::Budget;
-use crate::ports::SystemClock;
+use crate::directory::Directory;
+use crate::ports::{Clock, SystemClock};
 use crate::programs::definition::DefinitionError;
 use crate::shops::Shops;
 use std::sync::Arc;
@@ -15,7 +17,8 @@ use std::sync::Arc;
 /// The parts every function shares.
 pub struct Bootstrap {
     pub sdk: aws_config::SdkConfig,
-    pub shops: Arc<Shops>,
+    /// The shops document read at cold start, read again while the instance lives.
+    pub shops: Arc<Directory>,
     /// The single table: profiles, records, segments, affinities, runs.
     pub store: Arc<DynamoProfileStore>,
     pub clock: Arc<SystemClock>,
@@ -36,13 +39,18 @@ impl Bootstrap {
     /// profile-update).
     pub async fn load(table: &str, shops_secret: Option<&str>, budget: Budget) -> Result<Self, BootstrapError> {
         let sdk = super::load_sdk_config(budget).await;
+        let clock = Arc::new(SystemClock);
         let shops = match shops_secret {
-            Some(secret) => load_shops(&aws_sdk_secretsmanager::Client::new(&sdk), secret).await?,
-            None => Shops::default(),
+            Some(secret) => {
+                let client = aws_sdk_secretsmanager::Client::new(&sdk);
+                let shops = load_shops(&client, secret).await?;
+                tracing::info!(shops = shops.len(), "cold start");
+                Directory::new(shops, clock.now(), Arc::new(SecretsManagerShopsSource::new(client, secret)))
+            }
+            None => Directory::fixed(Shops::default()),
         };
-        tracing::info!(shops = shops.len(), "cold start");
         let store = Arc::new(DynamoProfileStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
-        Ok(Self { sdk, shops: Arc::new(shops), store, clock: Arc::new(SystemClock) })
+        Ok(Self { sdk, shops: Arc::new(shops), store, clock })
     }
 
     pub fn publisher(&self, bus: &str) -> Arc<EventBridgePublisher> {

@@ -23,7 +23,7 @@ pub use exports::S3ExportSink;
 pub use ledger::{DynamoLedger, delivery_pk};
 pub use parking::SqsParkingLot;
 pub use scheduler::{EventBridgeScheduler, ScheduleTarget};
-pub use secrets::{LoadShopsError, load_shops};
+pub use secrets::{LoadShopsError, SecretsManagerShopsSource, load_shops};
 pub use ses::SesMailer;
 
 /// The SDK configuration, loaded once per cold start and shared by every client built

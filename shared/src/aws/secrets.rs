@@ -20,3 +20,27 @@ pub async fn load_shops(client: &aws_sdk_secretsmanager::Client, secret_id: &str
     let document = output.secret_string.ok_or(LoadShopsError::Empty)?;
     Ok(Shops::parse(&document)?)
 }
+
+/// The shops secret, read again by a running function ([`crate::directory::Directory`]).
+pub struct SecretsManagerShopsSource {
+    client: aws_sdk_secretsmanager::Client,
+    secret_id: String,
+}
+
+impl SecretsManagerShopsSource {
+    pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
+        Self { client, secret_id: secret_id.into() }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::ShopsSource for SecretsManagerShopsSource {
+    async fn load(&self) -> Result<Shops, crate::ports::ShopsSourceError> {
+        use crate::ports::ShopsSourceError;
+        load_shops(&self.client, &self.secret_id).await.map_err(|e| match e {
+            LoadShopsError::Read(e) => ShopsSourceError::Read(e),
+            LoadShopsError::Empty => ShopsSourceError::Empty,
+            LoadShopsError::Invalid(e) => ShopsSourceError::Invalid(e),
+        })
+    }
+}

@@ -18,6 +18,7 @@ mod run_store;
 mod scheduler;
 mod segment_store;
 mod shop_eraser;
+mod shops_source;
 mod tombstones;
 
 pub use affinity_store::AffinityStore;
@@ -32,13 +33,15 @@ pub use run_store::RunStore;
 pub use scheduler::{ScheduleError, Scheduler};
 pub use segment_store::{ProfilePage, SegmentStore, Shard};
 pub use shop_eraser::{ErasedPage, ErasureCursor, ScanPosition, ShopEraser};
+pub use shops_source::{ShopsSource, ShopsSourceError};
 pub use tombstones::{TombstoneKey, Tombstones};
 
 #[cfg(any(test, feature = "fakes"))]
 pub use {
     affinity_store::MemoryAffinityStore, clock::ManualClock, export_sink::MemoryExportSink, ledger::MemoryLedger,
     mailer::RecordingMailer, parking::MemoryParkingLot, profile_store::MemoryProfileStore,
-    publisher::RecordingPublisher, run_store::MemoryRunStore, scheduler::MemoryScheduler, tombstones::MemoryTombstones,
+    publisher::RecordingPublisher, run_store::MemoryRunStore, scheduler::MemoryScheduler,
+    shops_source::MemoryShopsSource, tombstones::MemoryTombstones,
 };
 
 /// An adapter's underlying failure, kept whole.

@@ -1,7 +1,7 @@
 //! Local servers of the shops' platforms' admin APIs, for the tests of `relance connect`
 //! and the imports: the Shopify Admin GraphQL API and WooCommerce's REST API, on
 //! 127.0.0.1, answering the operations Relance sends with the documented shapes (the
-//! fixtures of `tests/fixtures/shopify/admin` and `tests/fixtures/woocommerce/rest`, their
+//! fixtures of `tests/fixtures/shopify-admin` and `tests/fixtures/woocommerce-rest`, their
 //! provenance beside them), and the failures that matter: throttling, a revoked credential,
 //! paging.
 //!

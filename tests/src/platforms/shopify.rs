@@ -71,7 +71,7 @@ impl ShopifyAdminServer {
     /// A shop whose only valid token is `token`, holding the subscriptions of
     /// `webhook_subscriptions.json`.
     pub async fn start(token: &str) -> std::io::Result<Self> {
-        let listed = fixture("shopify/admin/webhook_subscriptions.json");
+        let listed = fixture("shopify-admin/webhook_subscriptions.json");
         let subscriptions = listed["data"]["webhookSubscriptions"]["nodes"]
             .as_array()
             .into_iter()
@@ -102,7 +102,7 @@ impl ShopifyAdminServer {
 }
 
 fn cost() -> Value {
-    fixture("shopify/admin/webhook_subscriptions.json")["extensions"].clone()
+    fixture("shopify-admin/webhook_subscriptions.json")["extensions"].clone()
 }
 
 fn node(held: &Held) -> Value {
@@ -114,7 +114,7 @@ fn handle(state: &Mutex<State>, token: &str, call: Call) -> Answer {
     if call.method == "GET"
         && let Some(name) = call.path.strip_prefix("/bulk-results/")
     {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/shopify/admin/").to_owned() + name;
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/shopify-admin/").to_owned() + name;
         return match std::fs::read_to_string(path) {
             Ok(body) => {
                 Answer { status: 200, headers: vec![("content-type".into(), "application/jsonl".into())], body }
@@ -126,13 +126,13 @@ fn handle(state: &Mutex<State>, token: &str, call: Call) -> Answer {
         return Answer::json(404, &json!({ "errors": "Not Found" }));
     }
     if call.header("x-shopify-access-token") != Some(token) {
-        return Answer::json(401, &fixture("shopify/admin/invalid_token.json"));
+        return Answer::json(401, &fixture("shopify-admin/invalid_token.json"));
     }
     let mut state = state.lock().unwrap();
     if state.throttle_next > 0 {
         state.throttle_next -= 1;
         state.calls.push("throttled".into());
-        return Answer::json(200, &fixture("shopify/admin/throttled.json"));
+        return Answer::json(200, &fixture("shopify-admin/throttled.json"));
     }
     let request = call.json();
     let query = request["query"].as_str().unwrap_or_default();
@@ -201,7 +201,7 @@ fn handle(state: &Mutex<State>, token: &str, call: Call) -> Answer {
                     json!({ "node": { "id": bulk.id, "status": "RUNNING", "errorCode": null, "objectCount": "2", "url": null, "partialDataUrl": null } })
                 }
                 Some(bulk) => {
-                    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/shopify/admin/").to_owned() + bulk.result;
+                    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/shopify-admin/").to_owned() + bulk.result;
                     let count = std::fs::read_to_string(path).map(|t| t.lines().count()).unwrap_or(0);
                     json!({ "node": { "id": bulk.id, "status": "COMPLETED", "errorCode": null, "objectCount": count.to_string(), "url": format!("{base}/bulk-results/{}", bulk.result), "partialDataUrl": null } })
                 }

@@ -59,7 +59,7 @@ impl WooRestServer {
 
 /// The answer for a webhook: the documentation's example object with this one's fields.
 fn shown(hook: &Hook) -> Value {
-    let mut object = fixture("woocommerce/rest/webhook.json");
+    let mut object = fixture("woocommerce-rest/webhook.json");
     let (resource, event) = hook.topic.split_once('.').unwrap_or((&hook.topic, ""));
     object["id"] = json!(hook.id);
     object["name"] = json!(hook.name);
@@ -89,7 +89,7 @@ fn handle(state: &Mutex<State>, credentials: &str, call: Call) -> Answer {
         && let Some(list) = call.path.strip_prefix("/wp-json/wc/v3/").filter(|l| ["customers", "orders"].contains(l))
     {
         if call.header("authorization") != Some(credentials) {
-            return Answer::json(401, &fixture("woocommerce/rest/unauthorized.json"));
+            return Answer::json(401, &fixture("woocommerce-rest/unauthorized.json"));
         }
         let mut state = state.lock().unwrap();
         state.calls.push(format!("GET {}?page={}", call.path, call.query("page").unwrap_or("1")));
@@ -111,7 +111,7 @@ fn handle(state: &Mutex<State>, credentials: &str, call: Call) -> Answer {
         );
     };
     if call.header("authorization") != Some(credentials) {
-        return Answer::json(401, &fixture("woocommerce/rest/unauthorized.json"));
+        return Answer::json(401, &fixture("woocommerce-rest/unauthorized.json"));
     }
     let mut state = state.lock().unwrap();
     state.calls.push(format!(

@@ -17,6 +17,7 @@ mod unsubscribe;
 use crate::{Deps, handle, limiter::RateLimiter};
 use chrono::{DateTime, TimeZone, Utc};
 use lambda_http::{Body, Request, Response};
+use relance::directory::Directory;
 use relance::ports::{ManualClock, MemoryLedger, MemoryParkingLot, RecordingPublisher};
 use relance::shops::Shops;
 use relance::signature::Secret;
@@ -42,7 +43,7 @@ fn long() -> Campaign {
 }
 
 /// One shop with every section, so each route has a secret to verify against.
-fn shops() -> Arc<Shops> {
+fn shops() -> Arc<Directory> {
     let json = format!(
         r#"{{"shops": [{{"id": "demo.myshopify.com", "currency": "EUR", "locale": "fr",
             "shopify": {{"domain": "demo.myshopify.com", "secrets": ["{SHOPIFY_SECRET}"]}},
@@ -52,7 +53,7 @@ fn shops() -> Arc<Shops> {
             "mail": {{"from": "Shop <bonjour@shop.example>", "name": "Maison Demo",
                       "site_url": "https://shop.example", "unsubscribe_secrets": ["{MAIL_SECRET}"]}}}}]}}"#
     );
-    Arc::new(Shops::parse(&json).expect("the fuzz shop parses"))
+    Arc::new(Directory::fixed(Shops::parse(&json).expect("the fuzz shop parses")))
 }
 
 fn secret(value: &str) -> Secret {
@@ -66,7 +67,7 @@ fn now() -> DateTime<Utc> {
 /// A request's own world: fresh in-memory ports around the shared shops (nothing one input
 /// leaves behind changes the next), no rate limit, the clock at [`now`].
 struct Route {
-    shops: Arc<Shops>,
+    shops: Arc<Directory>,
     runtime: tokio::runtime::Runtime,
 }
 
