@@ -10,95 +10,13 @@
 use async_trait::async_trait;
 use relance::events::Event;
 use relance::ids::{ProfileId, ShopId};
-use relance::ports::{MemoryProfileStore, RecordingPublisher};
-use relance::ports::{ProfileStore, StoreError};
+use relance::ports::{CountingProfileStore, RecordingPublisher};
 use relance::profile::{IdentityKey, Profile, Record, RecordKey, Version, Versioned};
 use relance::use_cases::update_profile::apply_event;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::Instant;
-
-/// The memory store, counting calls by the DynamoDB request each one is.
-#[derive(Default)]
-struct Counting {
-    inner: MemoryProfileStore,
-    calls: Mutex<BTreeMap<&'static str, u32>>,
-}
-
-impl Counting {
-    fn count(&self, request: &'static str) {
-        *self.calls.lock().unwrap().entry(request).or_default() += 1;
-    }
-
-    fn take(&self) -> BTreeMap<&'static str, u32> {
-        std::mem::take(&mut *self.calls.lock().unwrap())
-    }
-}
-
-#[async_trait]
-impl ProfileStore for Counting {
-    async fn load(&self, shop: &ShopId, id: &ProfileId) -> Result<Option<Versioned<Profile>>, StoreError> {
-        self.count("GetItem");
-        self.inner.load(shop, id).await
-    }
-    async fn save(&self, profile: &Profile, expected: Version) -> Result<Version, StoreError> {
-        self.count("PutItem");
-        self.inner.save(profile, expected).await
-    }
-    async fn find_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<Option<ProfileId>, StoreError> {
-        self.count("GetItem");
-        self.inner.find_identity(shop, key).await
-    }
-    async fn claim_identity(
-        &self,
-        shop: &ShopId,
-        key: &IdentityKey,
-        profile: &ProfileId,
-    ) -> Result<ProfileId, StoreError> {
-        self.count("PutItem");
-        self.inner.claim_identity(shop, key, profile).await
-    }
-    async fn move_identity(&self, shop: &ShopId, key: &IdentityKey, profile: &ProfileId) -> Result<(), StoreError> {
-        self.count("PutItem");
-        self.inner.move_identity(shop, key, profile).await
-    }
-    async fn delete_profile(&self, shop: &ShopId, id: &ProfileId) -> Result<(), StoreError> {
-        self.count("DeleteItem");
-        self.inner.delete_profile(shop, id).await
-    }
-    async fn delete_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<(), StoreError> {
-        self.count("DeleteItem");
-        self.inner.delete_identity(shop, key).await
-    }
-    async fn load_record(
-        &self,
-        shop: &ShopId,
-        profile: &ProfileId,
-        key: &RecordKey,
-    ) -> Result<Option<Versioned<Record>>, StoreError> {
-        self.count("GetItem");
-        self.inner.load_record(shop, profile, key).await
-    }
-    async fn save_record(
-        &self,
-        shop: &ShopId,
-        profile: &ProfileId,
-        record: &Record,
-        expected: Version,
-    ) -> Result<Version, StoreError> {
-        self.count("PutItem");
-        self.inner.save_record(shop, profile, record, expected).await
-    }
-    async fn records(&self, shop: &ShopId, profile: &ProfileId) -> Result<Vec<Record>, StoreError> {
-        self.count("Query");
-        self.inner.records(shop, profile).await
-    }
-    async fn delete_record(&self, shop: &ShopId, profile: &ProfileId, key: &RecordKey) -> Result<(), StoreError> {
-        self.count("DeleteItem");
-        self.inner.delete_record(shop, profile, key).await
-    }
-}
 
 fn sample(name: &str) -> Event {
     let path = format!("{}/../events/profile-update/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -142,7 +60,7 @@ fn main() {
     println!("|---|---|---|---|---:|---:|");
     for kind in kinds {
         let event = sample(kind);
-        let store = Counting::default();
+        let store = CountingProfileStore::default();
         let publisher = RecordingPublisher::default();
         runtime.block_on(apply_event(&store, &publisher, &event)).unwrap();
         let first = store.take();

@@ -11,28 +11,14 @@ use crate::testing::fuzz::Verdict;
 use crate::testing::mutate::{Mutator, Seed};
 use chrono::{TimeZone, Utc};
 
-const SHOPIFY_TOPICS: &[&str] = &[
-    "customers/create",
-    "customers/update",
-    "customers_email_marketing_consent/update",
-    "checkouts/create",
-    "checkouts/update",
-    "carts/create",
-    "carts/update",
-    "orders/create",
-    "orders/paid",
-    "orders/cancelled",
-    "orders/fulfilled",
-    "refunds/create",
-    "fulfillments/create",
-    "fulfillments/update",
-    "fulfillment_events/create",
-    "customers/data_request",
-    "customers/redact",
-    "shop/redact",
-];
-const WOO_TOPICS: &[&str] =
-    &["order.created", "order.updated", "customer.created", "customer.updated", "product.created", " order.updated "];
+/// Topics drawn for a delivery besides its fixture's own: every topic Relance subscribes
+/// to, in the normalisers' own lists (WooCommerce's also padded with spaces, as a proxy may).
+fn topics(platform: Platform) -> Vec<&'static str> {
+    match platform {
+        Platform::Shopify => shopify::SUBSCRIBED_TOPICS.iter().chain(shopify::COMPLIANCE_TOPICS).copied().collect(),
+        Platform::Woocommerce => woocommerce::SUBSCRIBED_TOPICS.iter().copied().chain([" order.updated "]).collect(),
+    }
+}
 
 type Normalise = fn(&Delivery<'_>) -> Result<Outcome, NormaliseError>;
 
@@ -44,10 +30,11 @@ pub(super) fn normaliser(platform: Platform) -> impl FnMut(&mut Mutator) -> Verd
         .map(|f| (f.topic, Seed::new(serde_json::from_slice(&f.body).expect("fixtures are JSON"))))
         .collect();
     assert!(!seeds.is_empty(), "no {platform:?} fixtures");
-    let (normalise, topics): (Normalise, _) = match platform {
-        Platform::Shopify => (shopify::normalise, SHOPIFY_TOPICS),
-        Platform::Woocommerce => (woocommerce::normalise, WOO_TOPICS),
+    let normalise: Normalise = match platform {
+        Platform::Shopify => shopify::normalise,
+        Platform::Woocommerce => woocommerce::normalise,
     };
+    let topics = topics(platform);
     let shop = ShopId::parse("demo.myshopify.com").expect("a valid shop id");
     let received_at = Utc.with_ymd_and_hms(2026, 11, 23, 18, 0, 0).single().expect("a valid time");
     move |m| {

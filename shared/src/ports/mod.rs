@@ -39,7 +39,8 @@ pub use tombstones::{TombstoneKey, Tombstones};
 #[cfg(any(test, feature = "fakes"))]
 pub use {
     affinity_store::MemoryAffinityStore, clock::ManualClock, export_sink::MemoryExportSink, ledger::MemoryLedger,
-    mailer::RecordingMailer, parking::MemoryParkingLot, profile_store::MemoryProfileStore,
+    mailer::RecordingMailer, parking::MemoryParkingLot, profile_store::CountingProfileStore,
+    profile_store::MemoryProfileStore,
     publisher::RecordingPublisher, run_store::MemoryRunStore, scheduler::MemoryScheduler,
     shops_source::MemoryShopsSource, tombstones::MemoryTombstones,
 };

@@ -7,7 +7,11 @@ use crate::profile::{IdentityKey, Profile, Record, RecordKey, Version, Versioned
 use async_trait::async_trait;
 
 #[cfg(any(test, feature = "fakes"))]
+mod counting;
+#[cfg(any(test, feature = "fakes"))]
 mod memory;
+#[cfg(any(test, feature = "fakes"))]
+pub use counting::CountingProfileStore;
 #[cfg(any(test, feature = "fakes"))]
 pub use memory::MemoryProfileStore;
 

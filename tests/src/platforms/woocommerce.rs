@@ -85,31 +85,17 @@ fn page(call: &Call, page_size: usize, objects: &[Value]) -> Answer {
 }
 
 fn handle(state: &Mutex<State>, credentials: &str, call: Call) -> Answer {
-    if call.method == "GET"
-        && let Some(list) = call.path.strip_prefix("/wp-json/wc/v3/").filter(|l| ["customers", "orders"].contains(l))
-    {
-        if call.header("authorization") != Some(credentials) {
-            return Answer::json(401, &fixture("woocommerce-rest/unauthorized.json"));
-        }
-        let mut state = state.lock().unwrap();
-        state.calls.push(format!("GET {}?page={}", call.path, call.query("page").unwrap_or("1")));
-        if state.throttle_next > 0 {
-            state.throttle_next -= 1;
-            return Answer::json(
-                429,
-                &json!({ "code": "too_many_requests", "message": "Too many requests", "data": { "status": 429 } }),
-            )
-            .with_header("retry-after", 1);
-        }
-        let objects = state.lists.get(list).cloned().unwrap_or_default();
-        return page(&call, state.page_size, &objects);
-    }
-    let Some(rest) = call.path.strip_prefix("/wp-json/wc/v3/webhooks") else {
+    let list = Some(call.path.as_str())
+        .filter(|_| call.method == "GET")
+        .and_then(|p| p.strip_prefix("/wp-json/wc/v3/"))
+        .filter(|l| ["customers", "orders"].contains(l));
+    let webhooks = call.path.strip_prefix("/wp-json/wc/v3/webhooks");
+    if list.is_none() && webhooks.is_none() {
         return Answer::json(
             404,
             &json!({ "code": "rest_no_route", "message": "No route was found matching the URL and request method.", "data": { "status": 404 } }),
         );
-    };
+    }
     if call.header("authorization") != Some(credentials) {
         return Answer::json(401, &fixture("woocommerce-rest/unauthorized.json"));
     }
@@ -128,6 +114,11 @@ fn handle(state: &Mutex<State>, credentials: &str, call: Call) -> Answer {
         )
         .with_header("retry-after", 1);
     }
+    if let Some(list) = list {
+        let objects = state.lists.get(list).cloned().unwrap_or_default();
+        return page(&call, state.page_size, &objects);
+    }
+    let rest = webhooks.unwrap_or_default();
     let body = call.json();
     let field = |name: &str| body[name].as_str().map(str::to_owned);
     match (call.method.as_str(), rest.trim_start_matches('/')) {

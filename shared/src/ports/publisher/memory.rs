@@ -18,6 +18,11 @@ impl RecordingPublisher {
         lock(&self.events).clone()
     }
 
+    /// Every event recorded so far, forgotten here (a long run that reads as it goes).
+    pub fn take(&self) -> Vec<BusEvent> {
+        std::mem::take(&mut *lock(&self.events))
+    }
+
     pub fn set_failing(&self, failing: bool) {
         self.failing.store(failing, std::sync::atomic::Ordering::SeqCst);
     }
