@@ -82,7 +82,7 @@ watch: up ## Serve every function with cargo lambda watch, on the local stack's 
 dispatch: ## Deliver bus events and due schedules to the functions served by `make watch`
 	cargo run -q -p relance-tests --bin relance-dispatch
 
-bench: tools ## Benchmarks of the hot paths: webhook-ingest's verify+parse+normalise, profile-update's requests and CPU per event, mail rendering, RFM scoring against pandas, the nightly affinity count, CLV fit and scoring against lifetimes (tables for BENCHMARKS.md)
+bench: tools ## Benchmarks of the hot paths: webhook-ingest's verify+parse+normalise, profile-update's requests and CPU per event, mail rendering, RFM scoring against pandas, the nightly affinity count, CLV fit and scoring against lifetimes, a 100,000-order import (tables for BENCHMARKS.md)
 	cargo bench -p relance --no-default-features --bench ingest
 	cargo bench -p relance --no-default-features --features fakes --bench profile
 	cargo bench -p relance --no-default-features --bench render
@@ -91,6 +91,7 @@ bench: tools ## Benchmarks of the hot paths: webhook-ingest's verify+parse+norma
 	cargo bench -p relance --no-default-features --bench affinity
 	$(VENV)/pip install --quiet --disable-pip-version-check "lifetimes==0.11.3"
 	cargo bench -p relance --no-default-features --bench clv
+	cargo bench -p relance-cli --bench import
 
 scale: up ## The nightly run over 100,000 profiles on the local stack (minutes; not part of `make test`)
 	cargo test -p relance-tests --test segments_scale -- --ignored --nocapture

@@ -16,7 +16,8 @@ use relance::directory::Directory;
 use relance::events::Event;
 use relance::ids::{EventId, ShopId};
 use relance::ports::{
-    Claim, CountingProfileStore, DeliveryLedger, LedgerError, ManualClock, MemoryLedger, MemoryParkingLot, RecordingPublisher,
+    Claim, CountingProfileStore, DeliveryLedger, LedgerError, ManualClock, MemoryLedger, MemoryParkingLot,
+    RecordingPublisher,
 };
 use relance::shops::Shops;
 use relance::signature::{Secret, sign_timestamped};
@@ -61,8 +62,18 @@ fn write_history(dir: &std::path::Path, orders: usize) -> Vec<std::path::PathBuf
         let money = |minor: i64| format!("{}.{:02}", minor / 100, minor % 100);
         let (paid, fulfilled, cancelled, refunded) = match rng.u8(..20) {
             0 => (String::new(), String::new(), (placed + Duration::hours(2)).to_rfc3339(), String::new()),
-            1 => ((placed + Duration::minutes(1)).to_rfc3339(), (placed + Duration::days(2)).to_rfc3339(), String::new(), money(total / 2)),
-            2..=11 => ((placed + Duration::minutes(1)).to_rfc3339(), (placed + Duration::days(2)).to_rfc3339(), String::new(), String::new()),
+            1 => (
+                (placed + Duration::minutes(1)).to_rfc3339(),
+                (placed + Duration::days(2)).to_rfc3339(),
+                String::new(),
+                money(total / 2),
+            ),
+            2..=11 => (
+                (placed + Duration::minutes(1)).to_rfc3339(),
+                (placed + Duration::days(2)).to_rfc3339(),
+                String::new(),
+                String::new(),
+            ),
             _ => ((placed + Duration::minutes(1)).to_rfc3339(), String::new(), String::new(), String::new()),
         };
         for (i, (quantity, price)) in lines.iter().enumerate() {
@@ -77,7 +88,8 @@ fn write_history(dir: &std::path::Path, orders: usize) -> Vec<std::path::PathBuf
                 )
                 .unwrap();
             } else {
-                writeln!(file, "o{o},,,,,,,,,,p{product},SKU-{product},Produit {product},{quantity},{}", money(*price)).unwrap();
+                writeln!(file, "o{o},,,,,,,,,,p{product},SKU-{product},Produit {product},{quantity},{}", money(*price))
+                    .unwrap();
             }
         }
     }
@@ -131,7 +143,11 @@ impl EventSink for InProcess {
         let mut request = Request::new(Body::Binary(body.clone()));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = "/v1/events".parse().unwrap();
-        for (name, value) in [("content-type", "application/json"), ("x-relance-shop", SHOP), ("x-relance-signature", signature.as_str())] {
+        for (name, value) in [
+            ("content-type", "application/json"),
+            ("x-relance-shop", SHOP),
+            ("x-relance-signature", signature.as_str()),
+        ] {
             request.headers_mut().insert(name, value.parse().unwrap());
         }
         let began = Instant::now();
@@ -140,7 +156,10 @@ impl EventSink for InProcess {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.request_bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
         if !response.status().is_success() {
-            return Err(SinkError::Refused { status: response.status().as_u16(), reason: format!("{:?}", response.body()) });
+            return Err(SinkError::Refused {
+                status: response.status().as_u16(),
+                reason: format!("{:?}", response.body()),
+            });
         }
         let began = Instant::now();
         let events = self.publisher.take();
@@ -168,7 +187,10 @@ fn main() {
     let read = began.elapsed();
     assert!(plan.bad.is_empty(), "{:?}", &plan.bad[..plan.bad.len().min(3)]);
 
-    let shops = Shops::parse(&format!(r#"{{"shops": [{{"id": "{SHOP}", "currency": "EUR", "api": {{"secrets": ["{API_SECRET}"]}}}}]}}"#)).unwrap();
+    let shops = Shops::parse(&format!(
+        r#"{{"shops": [{{"id": "{SHOP}", "currency": "EUR", "api": {{"secrets": ["{API_SECRET}"]}}}}]}}"#
+    ))
+    .unwrap();
     let publisher = Arc::new(RecordingPublisher::default());
     let ledger_calls = Arc::new(AtomicU64::default());
     let sink = InProcess {
@@ -198,21 +220,20 @@ fn main() {
     let pipeline = began.elapsed();
     let calls: BTreeMap<&'static str, u32> = sink.store.take();
     let first = |counter: &AtomicU64| counter.load(Ordering::Relaxed) as f64;
-    let (requests, ingest_s, profile_s, ledger) = (
-        first(&sink.requests),
-        first(&sink.ingest_ns) / 1e9,
-        first(&sink.profile_ns) / 1e9,
-        first(&sink.ledger_calls),
-    );
+    let (requests, ingest_s, profile_s, ledger) =
+        (first(&sink.requests), first(&sink.ingest_ns) / 1e9, first(&sink.profile_ns) / 1e9, first(&sink.ledger_calls));
     let again = runtime.block_on(import::run(&plan, &sink, &MemoryCursor::default(), pace, &mut |_| {})).unwrap();
     let again_calls: u32 = sink.store.take().values().sum();
 
     let events = plan.events.len() as f64;
     let dynamo: u32 = calls.values().sum();
-    let reads = f64::from(calls.get("GetItem").copied().unwrap_or(0) + calls.get("Query").copied().unwrap_or(0));
-    let writes = f64::from(calls.get("PutItem").copied().unwrap_or(0) + calls.get("DeleteItem").copied().unwrap_or(0));
     println!("import of {orders} orders ({} customers), {:.1} MB of CSV", orders / 5, sizes as f64 / 1e6);
-    println!("  read and checked: {} events in {:.2} s ({:.0} events/s)", plan.events.len(), read.as_secs_f64(), events / read.as_secs_f64());
+    println!(
+        "  read and checked: {} events in {:.2} s ({:.0} events/s)",
+        plan.events.len(),
+        read.as_secs_f64(),
+        events / read.as_secs_f64()
+    );
     println!(
         "  through webhook-ingest's handler and profile-update's use case: {:.2} s ({:.0} events/s; ingest {:.2} s, profile-update {:.2} s)",
         pipeline.as_secs_f64(),
@@ -230,7 +251,11 @@ fn main() {
         summary.published
     );
     let by_kind: Vec<String> = calls.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!("  profile-update DynamoDB requests: {dynamo} ({}), {:.2} per event", by_kind.join(", "), f64::from(dynamo) / events);
+    println!(
+        "  profile-update DynamoDB requests: {dynamo} ({}), {:.2} per event",
+        by_kind.join(", "),
+        f64::from(dynamo) / events
+    );
     let (saves, units) = sink.store.profile_writes();
     println!("  profile items written: {saves}, {units} write units (1 per KB started)");
 

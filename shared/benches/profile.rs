@@ -7,15 +7,11 @@
 //!
 //! Run: `cargo bench -p relance --no-default-features --bench profile`
 
-use async_trait::async_trait;
 use relance::events::Event;
-use relance::ids::{ProfileId, ShopId};
 use relance::ports::{CountingProfileStore, RecordingPublisher};
-use relance::profile::{IdentityKey, Profile, Record, RecordKey, Version, Versioned};
 use relance::use_cases::update_profile::apply_event;
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::sync::Mutex;
 use std::time::Instant;
 
 fn sample(name: &str) -> Event {

@@ -40,9 +40,8 @@ pub use tombstones::{TombstoneKey, Tombstones};
 pub use {
     affinity_store::MemoryAffinityStore, clock::ManualClock, export_sink::MemoryExportSink, ledger::MemoryLedger,
     mailer::RecordingMailer, parking::MemoryParkingLot, profile_store::CountingProfileStore,
-    profile_store::MemoryProfileStore,
-    publisher::RecordingPublisher, run_store::MemoryRunStore, scheduler::MemoryScheduler,
-    shops_source::MemoryShopsSource, tombstones::MemoryTombstones,
+    profile_store::MemoryProfileStore, publisher::RecordingPublisher, run_store::MemoryRunStore,
+    scheduler::MemoryScheduler, shops_source::MemoryShopsSource, tombstones::MemoryTombstones,
 };
 
 /// An adapter's underlying failure, kept whole.

@@ -44,8 +44,10 @@ impl ProfileStore for CountingProfileStore {
     async fn save(&self, profile: &Profile, expected: Version) -> Result<Version, StoreError> {
         self.count("PutItem");
         let bytes = serde_json::to_vec(profile).map(|b| b.len() as u64).unwrap_or(0);
-        let mut writes = self.profile_writes.lock().unwrap();
-        *writes = (writes.0 + 1, writes.1 + bytes.div_ceil(1024).max(1));
+        {
+            let mut writes = self.profile_writes.lock().unwrap();
+            *writes = (writes.0 + 1, writes.1 + bytes.div_ceil(1024).max(1));
+        }
         self.inner.save(profile, expected).await
     }
     async fn find_identity(&self, shop: &ShopId, key: &IdentityKey) -> Result<Option<ProfileId>, StoreError> {
@@ -101,4 +103,3 @@ impl ProfileStore for CountingProfileStore {
         self.inner.delete_record(shop, profile, key).await
     }
 }
-
