@@ -458,19 +458,44 @@ fn print_connected(done: &connect::Connected, platform: &str, shop: &ShopId) {
     );
 }
 
+/// The shop's Shopify Admin API, with the token read from stdin (`api_url`: a local server).
+fn shopify_client(config: &relance::shops::ShopConfig, api_url: Option<String>) -> Result<ShopifyGraphql, Error> {
+    let shop = &config.id;
+    let domain =
+        config.shopify.as_ref().map(|s| s.domain.clone()).ok_or_else(|| {
+            format!("shop {shop} has no Shopify section: relance shops add {shop} --shopify-domain D …")
+        })?;
+    let token = read_secret("the app's Admin API access token")?;
+    Ok(match api_url {
+        Some(endpoint) => ShopifyGraphql::at(endpoint, token),
+        None => ShopifyGraphql::new(&domain, token),
+    })
+}
+
+/// The shop's WooCommerce REST API, with the key read from stdin, over HTTPS only (but loopback).
+fn woo_client(config: &relance::shops::ShopConfig, api_url: Option<String>) -> Result<WooRest, Error> {
+    let shop = &config.id;
+    let site = config.woocommerce.as_ref().map(|w| w.source.clone()).ok_or_else(|| {
+        format!("shop {shop} has no WooCommerce section: relance shops add {shop} --woocommerce-url URL …")
+    })?;
+    let key = read_secret("the REST API key's consumer key (ck_…)")?;
+    let key_secret = read_secret("its consumer secret (cs_…)")?;
+    let root = api_root(api_url.as_deref().unwrap_or(&site));
+    if !root.starts_with("https://") && !is_loopback(&root) {
+        return Err(format!("{root}: WooCommerce takes a REST API key over HTTPS only").into());
+    }
+    Ok(WooRest::new(root, key, key_secret))
+}
+
+fn no_shop(shop: &ShopId) -> Error {
+    format!("no shop {shop}: relance shops list").into()
+}
+
 async fn connect_shopify(secret: &dyn ShopsSecret, stack: &Stack, args: ConnectArgs) -> Result<(), Error> {
     let shops = load_shops(secret).await?;
     let shop = resolve_shop(&shops, stack, args.shop)?;
-    let domain =
-        shops.get(&shop).and_then(|s| s.shopify.as_ref()).map(|s| s.domain.clone()).ok_or_else(|| {
-            format!("shop {shop} has no Shopify section: relance shops add {shop} --shopify-domain D …")
-        })?;
     let uri = delivery_url(stack, args.url, "shopify")?;
-    let token = read_secret("the app's Admin API access token")?;
-    let graphql = match args.api_url {
-        Some(endpoint) => ShopifyGraphql::at(endpoint, token),
-        None => ShopifyGraphql::new(&domain, token),
-    };
+    let graphql = shopify_client(shops.get(&shop).ok_or_else(|| no_shop(&shop))?, args.api_url)?;
     let admin = ShopifyAdmin::new(graphql, uri.clone());
     let wanted: Vec<String> = shopify_topics::SUBSCRIBED_TOPICS.iter().map(|t| topic_enum(t)).collect();
     let done = connect::connect(&admin, &wanted).await?;
@@ -486,18 +511,10 @@ async fn connect_woocommerce(secret: &dyn ShopsSecret, stack: &Stack, args: Conn
     let stored = secret.load().await?;
     let shops = relance::shops::Shops::parse(&stored.text)?;
     let shop = resolve_shop(&shops, stack, args.shop)?;
-    let site = shops.get(&shop).and_then(|s| s.woocommerce.as_ref()).map(|w| w.source.clone()).ok_or_else(|| {
-        format!("shop {shop} has no WooCommerce section: relance shops add {shop} --woocommerce-url URL …")
-    })?;
+    let rest = woo_client(shops.get(&shop).ok_or_else(|| no_shop(&shop))?, args.api_url)?;
     let webhook_secret = ShopsDocument::parse(&stored.text)?.newest(&shop, SecretKind::Woocommerce)?;
     let uri = delivery_url(stack, args.url, "woocommerce")?;
-    let key = read_secret("the REST API key's consumer key (ck_…)")?;
-    let key_secret = read_secret("its consumer secret (cs_…)")?;
-    let root = api_root(args.api_url.as_deref().unwrap_or(&site));
-    if !root.starts_with("https://") && !is_loopback(&root) {
-        return Err(format!("{root}: WooCommerce takes a REST API key over HTTPS only").into());
-    }
-    let admin = WooAdmin::new(WooRest::new(root, key, key_secret), uri, webhook_secret);
+    let admin = WooAdmin::new(rest, uri, webhook_secret);
     let wanted: Vec<String> = woo_topics::SUBSCRIBED_TOPICS.iter().map(|t| t.to_string()).collect();
     let done = connect::connect(&admin, &wanted).await?;
     print_connected(&done, "WooCommerce", &shop);
@@ -530,21 +547,14 @@ async fn fetch_plan(
     source: Source,
     api_url: Option<String>,
 ) -> Result<(Plan, PathBuf), Error> {
-    let config = shops.get(shop).ok_or_else(|| format!("no shop {shop}: relance shops list"))?;
+    let config = shops.get(shop).ok_or_else(|| no_shop(shop))?;
     let currency = config.currency;
     let now = chrono::Utc::now();
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
     let (events, bad, name) = match source {
         Source::Shopify => {
-            let domain = config.shopify.as_ref().map(|s| s.domain.clone()).ok_or_else(|| {
-                format!("shop {shop} has no Shopify section: relance shops add {shop} --shopify-domain D …")
-            })?;
-            let token = read_secret("the app's Admin API access token")?;
-            let graphql = match api_url {
-                Some(endpoint) => ShopifyGraphql::at(endpoint, token),
-                None => ShopifyGraphql::new(&domain, token),
-            };
+            let graphql = shopify_client(config, api_url)?;
             let (events, bad) =
                 import::shopify::read(&graphql, currency, now, Polling::default(), &mut |what, state, count| {
                     spinner.set_message(format!("Shopify bulk operation for {what}: {state}, {count} objects"))
@@ -553,16 +563,7 @@ async fn fetch_plan(
             (events, bad, "shopify")
         }
         Source::Woocommerce => {
-            let site = config.woocommerce.as_ref().map(|w| w.source.clone()).ok_or_else(|| {
-                format!("shop {shop} has no WooCommerce section: relance shops add {shop} --woocommerce-url URL …")
-            })?;
-            let key = read_secret("the REST API key's consumer key (ck_…)")?;
-            let key_secret = read_secret("its consumer secret (cs_…)")?;
-            let root = api_root(api_url.as_deref().unwrap_or(&site));
-            if !root.starts_with("https://") && !is_loopback(&root) {
-                return Err(format!("{root}: WooCommerce takes a REST API key over HTTPS only").into());
-            }
-            let rest = WooRest::new(root, key, key_secret);
+            let rest = woo_client(config, api_url)?;
             let (events, bad) = import::woocommerce::read(&rest, currency, now, &mut |what, page, of| {
                 spinner.set_message(format!("WooCommerce {what}: page {page} of {of}"))
             })
